@@ -1,0 +1,511 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Module loading statistics: what loading modules cost, and what was thrown
+ * away because a load failed.
+ */
+
+#include <linux/atomic.h>
+#include <linux/bitops.h>
+#include <linux/debugfs.h>
+#include <linux/hashtable.h>
+#include <linux/math64.h>
+#include <linux/module.h>
+#include <linux/overflow.h>
+#include <linux/rculist.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/stringhash.h>
+#include <linux/string.h>
+#include <kunit/static_stub.h>
+#include <uapi/linux/module.h>
+
+#include "internal.h"
+
+/**
+ * DOC: module debugging statistics overview
+ *
+ * With CONFIG_MODULE_STATS the kernel keeps counters of how much memory module
+ * loading used and how much of it was spent on loads that failed. They exist
+ * to find waste during boot, where userspace (udev above all) and kernel
+ * auto-loading through request_module() often ask for the same module many
+ * times at once, and to tell which of the two asked.
+ *
+ * A finit_module() call may allocate memory three times before it can fail:
+ *
+ *   a) kernel_read_file() reads the whole file into a vmalloc() buffer;
+ *   b) for a compressed file, module_decompress() builds a second, vmap()ed
+ *      copy, and the first buffer is freed;
+ *   c) layout_and_allocate() allocates the module's final home.
+ *
+ * A failure is counted once, at the stage it happened, and its byte counter
+ * gets every byte that was allocated for that load and then freed unused.
+ *
+ * All counters are 64-bit atomics that only grow. Updating them takes no lock,
+ * and reading them never blocks module loading.
+ */
+
+/**
+ * DOC: dup_failed_modules - tracks duplicate failed modules
+ *
+ * Most failed loads on a typical boot are duplicates: a module of the same
+ * name is already loaded, or another task is loading it right now. The
+ * memory such a load allocated is freed without ever being used. There are
+ * two places where a duplicate is caught, and each is one "reason":
+ *
+ *   a) FAIL_DUP_MOD_BECOMING ("Becoming"): at the end of early_mod_check(),
+ *      before layout_and_allocate(). The file's buffer (and, for a
+ *      compressed file, its decompressed copy) was wasted.
+ *   b) FAIL_DUP_MOD_LOAD ("Load"): in add_unformed_module(), after
+ *      layout_and_allocate(). The module's final allocation was wasted too.
+ *
+ * Every module name that failed this way is tracked once, with the number of
+ * failures and the set of reasons seen. Recording a failure is a hash table
+ * lookup; a name is allocated only the first time it fails. At most
+ * %MOD_STATS_MAX_TRACKED names are tracked. Failures that cannot be tracked,
+ * because that cap was reached or memory ran out, are still counted, in
+ * "Untracked dup failures".
+ *
+ * A non-empty list points at work to do in userspace or in the kernel: each
+ * entry is a module that was asked for again before its first load finished.
+ */
+
+/**
+ * DOC: module statistics debugfs counters
+ *
+ * The files live in /sys/kernel/debug/modules/ and are readable by root only.
+ * ``stats`` renders everything below in one text file; each counter also has
+ * a file of its own that holds one decimal number.
+ *
+ * The memory wasted by failed loads is the sum of the four ``invalid_*``
+ * byte counters. ``stats`` shows it as "Virtual mem wasted bytes".
+ *
+ *   * total_mod_size: bytes of memory used by every module that was loaded
+ *     successfully.
+ *   * total_text_size: the part of total_mod_size that holds code (.text and
+ *     .init.text).
+ *   * invalid_kread_bytes: bytes lost to loads that failed while reading the
+ *     module from userspace. Rare unless memory is short.
+ *   * invalid_decompress_bytes: bytes of compressed files whose decompression
+ *     failed. A corrupt file or a broken compressor; memory pressure at worst.
+ *   * invalid_becoming_bytes: bytes of module copies thrown away between a
+ *     successful read and layout_and_allocate(): a bad signature, ELF or
+ *     version magic, a blacklisted module, or, most often, a duplicate of a
+ *     module that is loaded or being loaded. For a compressed file, the size
+ *     of the compressed file read is added as well.
+ *   * invalid_mod_bytes: bytes lost by loads that failed after
+ *     layout_and_allocate(). Twice the module's size, because both the copy
+ *     read from userspace and the final allocation are freed, plus the size
+ *     of the compressed file if there was one.
+ *   * modcount: modules loaded successfully.
+ *   * failed_kreads: loads that failed while reading the module.
+ *   * failed_decompress: loads that failed to decompress.
+ *   * failed_becoming: loads that failed after the read and before
+ *     layout_and_allocate().
+ *   * failed_load_modules: loads that failed after layout_and_allocate().
+ *     These usually mean two loads of one module raced past
+ *     early_mod_check() together, as when a request is issued per CPU.
+ *   * untracked_dup_failures: duplicate failures that were counted but could
+ *     not be listed by name (see the cap above).
+ */
+
+enum mod_stat_item {
+	MOD_STAT_TOTAL_MOD_SIZE,
+	MOD_STAT_TOTAL_TEXT_SIZE,
+	MOD_STAT_INVALID_KREAD_BYTES,
+	MOD_STAT_INVALID_DECOMPRESS_BYTES,
+	MOD_STAT_INVALID_BECOMING_BYTES,
+	MOD_STAT_INVALID_MOD_BYTES,
+	MOD_STAT_MODCOUNT,
+	MOD_STAT_FAILED_KREADS,
+	MOD_STAT_FAILED_DECOMPRESS,
+	MOD_STAT_FAILED_BECOMING,
+	MOD_STAT_FAILED_LOAD_MODULES,
+	MOD_STAT_UNTRACKED_DUPS,
+	MOD_STAT_COUNT,
+};
+
+/* Names of the per-counter debugfs files. */
+static const char *const mod_stat_names[] = {
+	[MOD_STAT_TOTAL_MOD_SIZE]		= "total_mod_size",
+	[MOD_STAT_TOTAL_TEXT_SIZE]		= "total_text_size",
+	[MOD_STAT_INVALID_KREAD_BYTES]		= "invalid_kread_bytes",
+	[MOD_STAT_INVALID_DECOMPRESS_BYTES]	= "invalid_decompress_bytes",
+	[MOD_STAT_INVALID_BECOMING_BYTES]	= "invalid_becoming_bytes",
+	[MOD_STAT_INVALID_MOD_BYTES]		= "invalid_mod_bytes",
+	[MOD_STAT_MODCOUNT]			= "modcount",
+	[MOD_STAT_FAILED_KREADS]		= "failed_kreads",
+	[MOD_STAT_FAILED_DECOMPRESS]		= "failed_decompress",
+	[MOD_STAT_FAILED_BECOMING]		= "failed_becoming",
+	[MOD_STAT_FAILED_LOAD_MODULES]		= "failed_load_modules",
+	[MOD_STAT_UNTRACKED_DUPS]		= "untracked_dup_failures",
+};
+static_assert(ARRAY_SIZE(mod_stat_names) == MOD_STAT_COUNT);
+
+/* The "label<TAB>value" lines of the stats file, in their historical order. */
+static const struct {
+	const char *label;
+	enum mod_stat_item item;
+} mod_stat_lines[] = {
+	{ "Mods ever loaded",		MOD_STAT_MODCOUNT },
+	{ "Mods failed on kread",	MOD_STAT_FAILED_KREADS },
+	{ "Mods failed on decompress",	MOD_STAT_FAILED_DECOMPRESS },
+	{ "Mods failed on becoming",	MOD_STAT_FAILED_BECOMING },
+	{ "Mods failed on load",	MOD_STAT_FAILED_LOAD_MODULES },
+	{ "Total module size",		MOD_STAT_TOTAL_MOD_SIZE },
+	{ "Total mod text size",	MOD_STAT_TOTAL_TEXT_SIZE },
+	{ "Failed kread bytes",		MOD_STAT_INVALID_KREAD_BYTES },
+	{ "Failed decompress bytes",	MOD_STAT_INVALID_DECOMPRESS_BYTES },
+	{ "Failed becoming bytes",	MOD_STAT_INVALID_BECOMING_BYTES },
+	{ "Failed kmod bytes",		MOD_STAT_INVALID_MOD_BYTES },
+};
+
+/* Averages, each shown only when both of its counters are non-zero. */
+static const struct {
+	const char *label;
+	enum mod_stat_item bytes;
+	enum mod_stat_item count;
+} mod_stat_averages[] = {
+	{ "Average mod size",		MOD_STAT_TOTAL_MOD_SIZE,	   MOD_STAT_MODCOUNT },
+	{ "Average mod text size",	MOD_STAT_TOTAL_TEXT_SIZE,	   MOD_STAT_MODCOUNT },
+	{ "Avg fail kread bytes",	MOD_STAT_INVALID_KREAD_BYTES,	   MOD_STAT_FAILED_KREADS },
+	{ "Avg fail becoming bytes",	MOD_STAT_INVALID_BECOMING_BYTES,   MOD_STAT_FAILED_BECOMING },
+	{ "Avg fail decomp bytes",	MOD_STAT_INVALID_DECOMPRESS_BYTES, MOD_STAT_FAILED_DECOMPRESS },
+	{ "Average fail load bytes",	MOD_STAT_INVALID_MOD_BYTES,	   MOD_STAT_FAILED_LOAD_MODULES },
+};
+
+#define MOD_FAIL_BECOMING	BIT(FAIL_DUP_MOD_BECOMING)
+#define MOD_FAIL_LOAD		BIT(FAIL_DUP_MOD_LOAD)
+#define MOD_FAIL_REASONS	(MOD_FAIL_BECOMING | MOD_FAIL_LOAD)
+
+/* Indexed by the set of reasons a name has failed for. */
+static const char *const mod_fail_reason_names[] = {
+	[MOD_FAIL_BECOMING]			= "Becoming",
+	[MOD_FAIL_LOAD]				= "Load",
+	[MOD_FAIL_BECOMING | MOD_FAIL_LOAD]	= "Becoming & Load",
+};
+static_assert(ARRAY_SIZE(mod_fail_reason_names) == MOD_FAIL_REASONS + 1);
+
+/*
+ * The most module names tracked at once. A distribution kernel ships about
+ * 6,000 modules; each entry is 64 to 128 bytes of slab, so the list is
+ * bounded at about 2 MiB.
+ */
+#define MOD_STATS_MAX_TRACKED	16384
+#define MOD_STATS_HASH_BITS	12
+
+/**
+ * struct mod_fail_load - a module name that failed to load as a duplicate
+ * @hnode: entry in &mod_stats.names, keyed by @hash
+ * @list: entry in &mod_stats.failed, oldest first
+ * @count: how many times a load of this name failed as a duplicate
+ * @reasons: bitmap of enum fail_dup_mod_reason values seen
+ * @hash: full_name_hash() of @name
+ * @name: the module's name, NUL-terminated
+ *
+ * Entries are published with RCU and never freed while the instance that
+ * holds them is in use.
+ */
+struct mod_fail_load {
+	struct hlist_node hnode;
+	struct list_head list;
+	atomic64_t count;
+	unsigned long reasons;
+	u32 hash;
+	char name[];
+};
+
+/**
+ * struct mod_stats - all module load statistics of one instance
+ * @counters: the counters, indexed by enum mod_stat_item
+ * @lock: serialises adding entries to @names and @failed
+ * @nr_tracked: entries in @failed, under @lock
+ * @max_tracked: most entries @failed may hold
+ * @failed: duplicate failures by name, in the order first seen (RCU)
+ * @names: the same entries, hashed by name (RCU)
+ *
+ * The kernel has one instance; tests build their own.
+ */
+struct mod_stats {
+	atomic64_t counters[MOD_STAT_COUNT];
+	spinlock_t lock;
+	unsigned int nr_tracked;
+	unsigned int max_tracked;
+	struct list_head failed;
+	DECLARE_HASHTABLE(names, MOD_STATS_HASH_BITS);
+};
+
+static struct mod_stats mod_stats = {
+	.lock		= __SPIN_LOCK_UNLOCKED(mod_stats.lock),
+	.max_tracked	= MOD_STATS_MAX_TRACKED,
+	.failed		= LIST_HEAD_INIT(mod_stats.failed),
+};
+
+static void stats_add(struct mod_stats *s, enum mod_stat_item count,
+		      enum mod_stat_item bytes, u64 nbytes)
+{
+	atomic64_inc(&s->counters[count]);
+	atomic64_add(nbytes, &s->counters[bytes]);
+}
+
+/* Bytes of the compressed file behind @info, if it was one. */
+static u64 stats_compressed_len(const struct load_info *info, int flags)
+{
+#ifdef CONFIG_MODULE_DECOMPRESS
+	if (flags & MODULE_INIT_COMPRESSED_FILE)
+		return info->compressed_len;
+#endif
+	return 0;
+}
+
+static void stats_bump_loaded(struct mod_stats *s, unsigned int total_size,
+			      unsigned int text_size)
+{
+	stats_add(s, MOD_STAT_MODCOUNT, MOD_STAT_TOTAL_MOD_SIZE, total_size);
+	atomic64_add(text_size, &s->counters[MOD_STAT_TOTAL_TEXT_SIZE]);
+}
+
+static void stats_bump_kread(struct mod_stats *s, unsigned long len)
+{
+	stats_add(s, MOD_STAT_FAILED_KREADS, MOD_STAT_INVALID_KREAD_BYTES, len);
+}
+
+static void stats_bump_decompress(struct mod_stats *s, unsigned long len)
+{
+	stats_add(s, MOD_STAT_FAILED_DECOMPRESS, MOD_STAT_INVALID_DECOMPRESS_BYTES, len);
+}
+
+static void stats_bump_invalid(struct mod_stats *s, const struct load_info *info,
+			       int flags)
+{
+	u64 wasted = (u64)info->len * 2 + stats_compressed_len(info, flags);
+
+	stats_add(s, MOD_STAT_FAILED_LOAD_MODULES, MOD_STAT_INVALID_MOD_BYTES, wasted);
+}
+
+static void stats_bump_becoming(struct mod_stats *s, const struct load_info *info,
+				int flags)
+{
+	u64 wasted = (u64)info->len + stats_compressed_len(info, flags);
+
+	stats_add(s, MOD_STAT_FAILED_BECOMING, MOD_STAT_INVALID_BECOMING_BYTES, wasted);
+}
+
+static struct mod_fail_load *stats_lookup(struct mod_stats *s, const char *name,
+					  size_t len, u32 hash)
+{
+	struct mod_fail_load *e;
+
+	hash_for_each_possible_rcu(s->names, e, hnode, hash, lockdep_is_held(&s->lock)) {
+		if (e->hash == hash && !e->name[len] && !memcmp(e->name, name, len))
+			return e;
+	}
+	return NULL;
+}
+
+/* A separate function so that tests can make it fail. */
+static struct mod_fail_load *mod_fail_alloc(const char *name, size_t len)
+{
+	struct mod_fail_load *e;
+
+	KUNIT_STATIC_STUB_REDIRECT(mod_fail_alloc, name, len);
+
+	e = kzalloc(struct_size(e, name, len + 1), GFP_KERNEL);
+	if (e)
+		memcpy(e->name, name, len);
+	return e;
+}
+
+static void mod_fail_count(struct mod_fail_load *e, enum fail_dup_mod_reason reason)
+{
+	atomic64_inc(&e->count);
+	/* Test first: most failures repeat a reason, so skip the atomic RMW. */
+	if (!test_bit(reason, &e->reasons))
+		set_bit(reason, &e->reasons);
+}
+
+static void stats_add_failed(struct mod_stats *s, const char *name,
+			     enum fail_dup_mod_reason reason)
+{
+	size_t len = strnlen(name, MODULE_NAME_LEN - 1);
+	u32 hash = full_name_hash(NULL, name, len);
+	struct mod_fail_load *e, *new;
+
+	rcu_read_lock();
+	e = stats_lookup(s, name, len, hash);
+	if (e)
+		mod_fail_count(e, reason);
+	rcu_read_unlock();
+	if (e)
+		return;
+
+	/* First failure of this name: allocate outside the lock, then re-check. */
+	new = mod_fail_alloc(name, len);
+
+	spin_lock(&s->lock);
+	e = stats_lookup(s, name, len, hash);
+	if (!e && new && s->nr_tracked < s->max_tracked) {
+		new->hash = hash;
+		/* Counted before it is published, so no reader sees a zero. */
+		atomic64_set(&new->count, 0);
+		mod_fail_count(new, reason);
+		hash_add_rcu(s->names, &new->hnode, hash);
+		list_add_tail_rcu(&new->list, &s->failed);
+		s->nr_tracked++;
+		new = NULL;
+	} else if (e) {
+		mod_fail_count(e, reason);
+	} else {
+		atomic64_inc(&s->counters[MOD_STAT_UNTRACKED_DUPS]);
+	}
+	spin_unlock(&s->lock);
+
+	kfree(new);
+}
+
+static void stats_render(struct mod_stats *s, struct seq_file *m)
+{
+	u64 v[MOD_STAT_COUNT];
+	struct mod_fail_load *e;
+	u64 wasted;
+	int i;
+
+	for (i = 0; i < MOD_STAT_COUNT; i++)
+		v[i] = atomic64_read(&s->counters[i]);
+
+	for (i = 0; i < ARRAY_SIZE(mod_stat_lines); i++)
+		seq_printf(m, "%25s\t%llu\n", mod_stat_lines[i].label,
+			   v[mod_stat_lines[i].item]);
+
+	wasted = v[MOD_STAT_INVALID_KREAD_BYTES] + v[MOD_STAT_INVALID_DECOMPRESS_BYTES] +
+		 v[MOD_STAT_INVALID_BECOMING_BYTES] + v[MOD_STAT_INVALID_MOD_BYTES];
+	seq_printf(m, "%25s\t%llu\n", "Virtual mem wasted bytes", wasted);
+
+	for (i = 0; i < ARRAY_SIZE(mod_stat_averages); i++) {
+		u64 bytes = v[mod_stat_averages[i].bytes];
+		u64 count = v[mod_stat_averages[i].count];
+
+		if (bytes && count)
+			seq_printf(m, "%25s\t%llu\n", mod_stat_averages[i].label,
+				   div64_u64(bytes + count - 1, count));
+	}
+
+	seq_printf(m, "%25s\t%llu\n", "Untracked dup failures", v[MOD_STAT_UNTRACKED_DUPS]);
+
+	rcu_read_lock();
+	if (!list_empty(&s->failed)) {
+		seq_puts(m, "Duplicate failed modules:\n");
+		seq_printf(m, "%25s\t%15s\t%25s\n", "Module-name", "How-many-times", "Reason");
+	}
+	list_for_each_entry_rcu(e, &s->failed, list) {
+		const char *reason = mod_fail_reason_names[READ_ONCE(e->reasons) &
+							   MOD_FAIL_REASONS];
+
+		seq_printf(m, "%25s\t%15llu\t%25s\n", e->name,
+			   (u64)atomic64_read(&e->count), reason ?: "Unknown");
+	}
+	rcu_read_unlock();
+}
+
+/**
+ * mod_stat_bump_loaded() - account a module that loaded successfully
+ * @total_size: bytes of memory the module occupies
+ * @text_size: the part of @total_size that holds code
+ *
+ * Context: Any context.
+ */
+void mod_stat_bump_loaded(unsigned int total_size, unsigned int text_size)
+{
+	stats_bump_loaded(&mod_stats, total_size, text_size);
+}
+
+/**
+ * mod_stat_bump_kread() - account a load that failed reading the module
+ * @len: bytes allocated for the read and freed, 0 if unknown
+ *
+ * Context: Any context.
+ */
+void mod_stat_bump_kread(unsigned long len)
+{
+	stats_bump_kread(&mod_stats, len);
+}
+
+/**
+ * mod_stat_bump_decompress() - account a load that failed to decompress
+ * @len: bytes of the compressed file that was read and freed
+ *
+ * Context: Any context.
+ */
+void mod_stat_bump_decompress(unsigned long len)
+{
+	stats_bump_decompress(&mod_stats, len);
+}
+
+/**
+ * mod_stat_bump_becoming() - account a load that failed before layout
+ * @info: the load, with the length of the module read from userspace
+ * @flags: the finit_module() flags of the load
+ *
+ * Context: Any context.
+ */
+void mod_stat_bump_becoming(struct load_info *info, int flags)
+{
+	stats_bump_becoming(&mod_stats, info, flags);
+}
+
+/**
+ * mod_stat_bump_invalid() - account a load that failed after layout
+ * @info: the load, with the length of the module read from userspace
+ * @flags: the finit_module() flags of the load
+ *
+ * Context: Any context.
+ */
+void mod_stat_bump_invalid(struct load_info *info, int flags)
+{
+	stats_bump_invalid(&mod_stats, info, flags);
+}
+
+/**
+ * try_add_failed_module() - record a load that failed as a duplicate
+ * @name: the module's name
+ * @reason: where the duplicate was caught
+ *
+ * A failure that cannot be listed by name, because the list is full or memory
+ * is short, is counted as untracked instead.
+ *
+ * Context: Process context; may sleep to allocate the first entry of @name.
+ */
+void try_add_failed_module(const char *name, enum fail_dup_mod_reason reason)
+{
+	stats_add_failed(&mod_stats, name, reason);
+}
+
+static int mod_stats_show(struct seq_file *m, void *v)
+{
+	stats_render(m->private, m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mod_stats);
+
+static int mod_stat_counter_get(void *data, u64 *val)
+{
+	*val = atomic64_read(data);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(mod_stat_counter_fops, mod_stat_counter_get, NULL, "%llu\n");
+
+static int __init module_stats_init(void)
+{
+	int i;
+
+	for (i = 0; i < MOD_STAT_COUNT; i++)
+		debugfs_create_file_unsafe(mod_stat_names[i], 0400, mod_debugfs_root,
+					   &mod_stats.counters[i], &mod_stat_counter_fops);
+	debugfs_create_file("stats", 0400, mod_debugfs_root, &mod_stats, &mod_stats_fops);
+	return 0;
+}
+module_init(module_stats_init);
+
+#ifdef CONFIG_MODULE_STATS_KUNIT_TEST
+#include "tests/stats_kunit.c"
+#endif

@@ -1,0 +1,659 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * KUnit tests for module statistics.
+ *
+ * Included at the end of stats.c so that it reaches the static functions.
+ * Every case builds its own struct mod_stats; none touches the statistics of
+ * the running kernel.
+ */
+
+#include <kunit/test.h>
+#include <linux/cpumask.h>
+#include <linux/fs.h>
+#include <linux/kthread.h>
+#include <linux/uio.h>
+#include <linux/vmalloc.h>
+
+#define SZ_3G_BYTES	0xc0000000UL
+
+static void stats_test_free(void *data)
+{
+	struct mod_stats *s = data;
+	struct mod_fail_load *e, *tmp;
+
+	list_for_each_entry_safe(e, tmp, &s->failed, list)
+		kfree(e);
+	vfree(s);
+}
+
+static struct mod_stats *stats_test_new(struct kunit *test, unsigned int max_tracked)
+{
+	struct mod_stats *s = vzalloc(sizeof(*s));
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	spin_lock_init(&s->lock);
+	INIT_LIST_HEAD(&s->failed);
+	hash_init(s->names);
+	s->max_tracked = max_tracked;
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, stats_test_free, s));
+	return s;
+}
+
+static void stats_test_vfree(void *p)
+{
+	vfree(p);
+}
+
+static char *stats_test_buf(struct kunit *test, size_t size)
+{
+	char *buf = vzalloc(size);
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, stats_test_vfree, buf));
+	return buf;
+}
+
+/* Render @s into a NUL-terminated buffer of at most @size bytes. */
+static char *stats_test_render(struct kunit *test, struct mod_stats *s, size_t size)
+{
+	struct seq_file m = { };
+
+	m.buf = stats_test_buf(test, size + 1);
+	m.size = size;
+	stats_render(s, &m);
+	KUNIT_ASSERT_FALSE_MSG(test, seq_has_overflowed(&m), "rendering needs more than %zu bytes",
+			       size);
+	m.buf[m.count] = '\0';
+	return m.buf;
+}
+
+static u64 stats_test_get(struct mod_stats *s, enum mod_stat_item item)
+{
+	return atomic64_read(&s->counters[item]);
+}
+
+static struct mod_fail_load *stats_test_find(struct mod_stats *s, const char *name)
+{
+	size_t len = strlen(name);
+	struct mod_fail_load *e;
+
+	rcu_read_lock();
+	e = stats_lookup(s, name, len, full_name_hash(NULL, name, len));
+	rcu_read_unlock();
+	return e;
+}
+
+enum stats_test_hook {
+	HOOK_LOADED,
+	HOOK_KREAD,
+	HOOK_DECOMPRESS,
+	HOOK_BECOMING,
+	HOOK_INVALID,
+};
+
+struct stats_hook_case {
+	const char *desc;
+	enum stats_test_hook hook;
+	int flags;
+	/* Expected value of every counter after one call, indexed by item. */
+	u64 want[MOD_STAT_COUNT];
+};
+
+#define LEN		10000UL
+#define CLEN		3000UL
+/* Compressed bytes count only when the kernel can decompress modules. */
+#define CBYTES		(IS_ENABLED(CONFIG_MODULE_DECOMPRESS) ? CLEN : 0)
+
+static const struct stats_hook_case stats_hook_cases[] = {
+	{
+		.desc = "loaded",
+		.hook = HOOK_LOADED,
+		.want = {
+			[MOD_STAT_MODCOUNT] = 1,
+			[MOD_STAT_TOTAL_MOD_SIZE] = LEN,
+			[MOD_STAT_TOTAL_TEXT_SIZE] = CLEN,
+		},
+	}, {
+		.desc = "kread",
+		.hook = HOOK_KREAD,
+		.want = {
+			[MOD_STAT_FAILED_KREADS] = 1,
+			[MOD_STAT_INVALID_KREAD_BYTES] = LEN,
+		},
+	}, {
+		.desc = "decompress",
+		.hook = HOOK_DECOMPRESS,
+		.want = {
+			[MOD_STAT_FAILED_DECOMPRESS] = 1,
+			[MOD_STAT_INVALID_DECOMPRESS_BYTES] = CLEN,
+		},
+	}, {
+		.desc = "becoming",
+		.hook = HOOK_BECOMING,
+		.want = {
+			[MOD_STAT_FAILED_BECOMING] = 1,
+			[MOD_STAT_INVALID_BECOMING_BYTES] = LEN,
+		},
+	}, {
+		.desc = "becoming compressed",
+		.hook = HOOK_BECOMING,
+		.flags = MODULE_INIT_COMPRESSED_FILE,
+		.want = {
+			[MOD_STAT_FAILED_BECOMING] = 1,
+			[MOD_STAT_INVALID_BECOMING_BYTES] = LEN + CBYTES,
+		},
+	}, {
+		.desc = "invalid",
+		.hook = HOOK_INVALID,
+		.want = {
+			[MOD_STAT_FAILED_LOAD_MODULES] = 1,
+			[MOD_STAT_INVALID_MOD_BYTES] = 2 * LEN,
+		},
+	}, {
+		.desc = "invalid compressed",
+		.hook = HOOK_INVALID,
+		.flags = MODULE_INIT_COMPRESSED_FILE,
+		.want = {
+			[MOD_STAT_FAILED_LOAD_MODULES] = 1,
+			[MOD_STAT_INVALID_MOD_BYTES] = 2 * LEN + CBYTES,
+		},
+	},
+};
+
+static void stats_hook_case_desc(const struct stats_hook_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+KUNIT_ARRAY_PARAM(stats_hook, stats_hook_cases, stats_hook_case_desc);
+
+/* Each hook bumps exactly its own counters by exactly the bytes it wasted. */
+static void stats_test_hooks(struct kunit *test)
+{
+	const struct stats_hook_case *c = test->param_value;
+	struct mod_stats *s = stats_test_new(test, 16);
+	struct load_info info = { .len = LEN };
+	int i;
+
+#ifdef CONFIG_MODULE_DECOMPRESS
+	info.compressed_len = CLEN;
+#endif
+	switch (c->hook) {
+	case HOOK_LOADED:
+		stats_bump_loaded(s, LEN, CLEN);
+		break;
+	case HOOK_KREAD:
+		stats_bump_kread(s, LEN);
+		break;
+	case HOOK_DECOMPRESS:
+		stats_bump_decompress(s, CLEN);
+		break;
+	case HOOK_BECOMING:
+		stats_bump_becoming(s, &info, c->flags);
+		break;
+	case HOOK_INVALID:
+		stats_bump_invalid(s, &info, c->flags);
+		break;
+	}
+
+	for (i = 0; i < MOD_STAT_COUNT; i++)
+		KUNIT_EXPECT_EQ_MSG(test, stats_test_get(s, i), c->want[i], "counter %s",
+				    mod_stat_names[i]);
+	KUNIT_EXPECT_TRUE(test, list_empty(&s->failed));
+}
+
+/* Reasons accumulate per name and render as one of three strings. */
+static void stats_test_reasons(struct kunit *test)
+{
+	struct mod_stats *s = stats_test_new(test, 16);
+	struct mod_fail_load *e;
+	const char *text;
+
+	stats_add_failed(s, "only_becoming", FAIL_DUP_MOD_BECOMING);
+	stats_add_failed(s, "only_becoming", FAIL_DUP_MOD_BECOMING);
+	stats_add_failed(s, "only_load", FAIL_DUP_MOD_LOAD);
+	stats_add_failed(s, "load_then_becoming", FAIL_DUP_MOD_LOAD);
+	stats_add_failed(s, "load_then_becoming", FAIL_DUP_MOD_BECOMING);
+	stats_add_failed(s, "becoming_then_load", FAIL_DUP_MOD_BECOMING);
+	stats_add_failed(s, "becoming_then_load", FAIL_DUP_MOD_LOAD);
+	stats_add_failed(s, "becoming_then_load", FAIL_DUP_MOD_LOAD);
+
+	e = stats_test_find(s, "only_becoming");
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, e->reasons, MOD_FAIL_BECOMING);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&e->count), 2);
+	e = stats_test_find(s, "only_load");
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, e->reasons, MOD_FAIL_LOAD);
+	e = stats_test_find(s, "load_then_becoming");
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, e->reasons, MOD_FAIL_BECOMING | MOD_FAIL_LOAD);
+	e = stats_test_find(s, "becoming_then_load");
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&e->count), 3);
+	KUNIT_EXPECT_NULL(test, stats_test_find(s, "only"));
+	KUNIT_EXPECT_EQ(test, s->nr_tracked, 4);
+
+	text = stats_test_render(test, s, PAGE_SIZE);
+	text = strstr(text, "Duplicate failed modules:\n");
+	KUNIT_ASSERT_NOT_NULL(test, text);
+	KUNIT_EXPECT_STREQ(test, text,
+		"Duplicate failed modules:\n"
+		"              Module-name\t How-many-times\t                   Reason\n"
+		"            only_becoming\t              2\t                 Becoming\n"
+		"                only_load\t              1\t                     Load\n"
+		"       load_then_becoming\t              2\t          Becoming & Load\n"
+		"       becoming_then_load\t              3\t          Becoming & Load\n");
+}
+
+/* A known instance renders to exactly this text. */
+static void stats_test_golden(struct kunit *test)
+{
+	struct mod_stats *s = stats_test_new(test, 16);
+	struct load_info info = { };
+
+	stats_bump_loaded(s, 1000, 300);
+	stats_bump_loaded(s, 2001, 500);
+	stats_bump_kread(s, 4096);
+	stats_bump_decompress(s, 777);
+	info.len = 1000;
+	stats_bump_becoming(s, &info, 0);
+	info.len = 500;
+	stats_bump_invalid(s, &info, 0);
+	stats_add_failed(s, "alpha", FAIL_DUP_MOD_BECOMING);
+	stats_add_failed(s, "beta", FAIL_DUP_MOD_LOAD);
+	stats_add_failed(s, "alpha", FAIL_DUP_MOD_BECOMING);
+
+	KUNIT_EXPECT_STREQ(test, stats_test_render(test, s, PAGE_SIZE),
+		"         Mods ever loaded\t2\n"
+		"     Mods failed on kread\t1\n"
+		"Mods failed on decompress\t1\n"
+		"  Mods failed on becoming\t1\n"
+		"      Mods failed on load\t1\n"
+		"        Total module size\t3001\n"
+		"      Total mod text size\t800\n"
+		"       Failed kread bytes\t4096\n"
+		"  Failed decompress bytes\t777\n"
+		"    Failed becoming bytes\t1000\n"
+		"        Failed kmod bytes\t1000\n"
+		" Virtual mem wasted bytes\t6873\n"
+		"         Average mod size\t1501\n"
+		"    Average mod text size\t400\n"
+		"     Avg fail kread bytes\t4096\n"
+		"  Avg fail becoming bytes\t1000\n"
+		"    Avg fail decomp bytes\t777\n"
+		"  Average fail load bytes\t1000\n"
+		"   Untracked dup failures\t0\n"
+		"Duplicate failed modules:\n"
+		"              Module-name\t How-many-times\t                   Reason\n"
+		"                    alpha\t              2\t                 Becoming\n"
+		"                     beta\t              1\t                     Load\n");
+}
+
+/* An empty instance has no averages and no table. */
+static void stats_test_empty(struct kunit *test)
+{
+	struct mod_stats *s = stats_test_new(test, 16);
+
+	KUNIT_EXPECT_STREQ(test, stats_test_render(test, s, PAGE_SIZE),
+		"         Mods ever loaded\t0\n"
+		"     Mods failed on kread\t0\n"
+		"Mods failed on decompress\t0\n"
+		"  Mods failed on becoming\t0\n"
+		"      Mods failed on load\t0\n"
+		"        Total module size\t0\n"
+		"      Total mod text size\t0\n"
+		"       Failed kread bytes\t0\n"
+		"  Failed decompress bytes\t0\n"
+		"    Failed becoming bytes\t0\n"
+		"        Failed kmod bytes\t0\n"
+		" Virtual mem wasted bytes\t0\n"
+		"   Untracked dup failures\t0\n");
+}
+
+#define MANY_NAMES	10000
+#define ROW_MAX		(MODULE_NAME_LEN + 64)
+
+/* Ten thousand names are all listed, in order, with their counts. */
+static void stats_test_many_names(struct kunit *test)
+{
+	size_t size = (MANY_NAMES + 2) * ROW_MAX;
+	struct mod_stats *s = stats_test_new(test, MOD_STATS_MAX_TRACKED);
+	char *want = stats_test_buf(test, size);
+	char name[MODULE_NAME_LEN];
+	const char *text;
+	size_t len;
+	int i;
+
+	for (i = 0; i < MANY_NAMES; i++) {
+		snprintf(name, sizeof(name), "many_%05d", i);
+		stats_add_failed(s, name, FAIL_DUP_MOD_BECOMING);
+		if (i % 3 == 0)
+			stats_add_failed(s, name, FAIL_DUP_MOD_LOAD);
+	}
+	KUNIT_EXPECT_EQ(test, s->nr_tracked, MANY_NAMES);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_UNTRACKED_DUPS), 0);
+
+	len = scnprintf(want, size, "Duplicate failed modules:\n%25s\t%15s\t%25s\n",
+			"Module-name", "How-many-times", "Reason");
+	for (i = 0; i < MANY_NAMES; i++) {
+		snprintf(name, sizeof(name), "many_%05d", i);
+		len += scnprintf(want + len, size - len, "%25s\t%15d\t%25s\n", name,
+				 i % 3 ? 1 : 2, i % 3 ? "Becoming" : "Becoming & Load");
+	}
+	KUNIT_ASSERT_LT(test, len, size - 1);
+
+	text = stats_test_render(test, s, size);
+	text = strstr(text, "Duplicate failed modules:\n");
+	KUNIT_ASSERT_NOT_NULL(test, text);
+	KUNIT_EXPECT_EQ(test, strlen(text), len);
+	KUNIT_EXPECT_TRUE(test, !strcmp(text, want));
+}
+
+/* A name of the longest length a module can have is kept and shown whole. */
+static void stats_test_long_name(struct kunit *test)
+{
+	struct mod_stats *s = stats_test_new(test, 16);
+	char name[MODULE_NAME_LEN + 8];
+	char row[ROW_MAX];
+	const char *text;
+
+	memset(name, 'n', sizeof(name));
+	name[MODULE_NAME_LEN - 1] = '\0';
+	stats_add_failed(s, name, FAIL_DUP_MOD_LOAD);
+	KUNIT_ASSERT_NOT_NULL(test, stats_test_find(s, name));
+
+	/* Anything longer is cut to the same length, and so is the same name. */
+	name[MODULE_NAME_LEN - 1] = 'n';
+	name[sizeof(name) - 1] = '\0';
+	stats_add_failed(s, name, FAIL_DUP_MOD_LOAD);
+	KUNIT_EXPECT_EQ(test, s->nr_tracked, 1);
+
+	name[MODULE_NAME_LEN - 1] = '\0';
+	snprintf(row, sizeof(row), "\n%s\t%15d\t%25s\n", name, 2, "Load");
+	text = stats_test_render(test, s, PAGE_SIZE);
+	KUNIT_ASSERT_GT(test, strlen(text), strlen(row));
+	KUNIT_EXPECT_STREQ(test, text + strlen(text) - strlen(row), row);
+}
+
+/* Read the stats file of @s through its file operations, @chunk bytes at a time. */
+static size_t stats_test_read(struct kunit *test, struct mod_stats *s, size_t chunk,
+			      char *out, size_t size)
+{
+	struct inode *inode = kunit_kzalloc(test, sizeof(*inode), GFP_KERNEL);
+	struct file *file = kunit_kzalloc(test, sizeof(*file), GFP_KERNEL);
+	size_t pos = 0;
+	ssize_t n;
+
+	KUNIT_ASSERT_NOT_NULL(test, inode);
+	KUNIT_ASSERT_NOT_NULL(test, file);
+	inode->i_private = s;
+	file->f_mode = FMODE_READ;
+	KUNIT_ASSERT_EQ(test, mod_stats_fops.open(inode, file), 0);
+
+	do {
+		struct kvec kv = { .iov_base = out + pos, .iov_len = min(chunk, size - pos) };
+		struct iov_iter iter;
+		struct kiocb kiocb;
+
+		init_sync_kiocb(&kiocb, file);
+		kiocb.ki_pos = pos;
+		iov_iter_kvec(&iter, ITER_DEST, &kv, 1, kv.iov_len);
+		n = seq_read_iter(&kiocb, &iter);
+		KUNIT_EXPECT_GE(test, n, 0);
+		KUNIT_EXPECT_LE(test, n, chunk);
+		if (n > 0)
+			pos += n;
+		/* Change the statistics mid-read: the reader must not see it. */
+		stats_add_failed(s, "changed_mid_read", FAIL_DUP_MOD_LOAD);
+		stats_bump_kread(s, 1);
+	} while (n > 0 && pos < size);
+
+	mod_stats_fops.release(inode, file);
+	return pos;
+}
+
+/* Reads of any size return exactly the bytes of one rendering. */
+static void stats_test_chunked_reads(struct kunit *test)
+{
+	struct mod_stats *s = stats_test_new(test, 128);
+	size_t size = 8 * PAGE_SIZE;
+	char *out = stats_test_buf(test, size);
+	char name[MODULE_NAME_LEN];
+	size_t chunk, len, got;
+	char *want;
+	int i;
+
+	/* Longer than one page, so that seq_file has to grow its buffer. */
+	for (i = 0; i < 80; i++) {
+		snprintf(name, sizeof(name), "chunk_%02d_%s", i, "padding_to_make_rows_long");
+		stats_add_failed(s, name, FAIL_DUP_MOD_BECOMING);
+	}
+
+	for (chunk = 1; chunk <= 64; chunk++) {
+		want = stats_test_render(test, s, size);
+		len = strlen(want);
+		KUNIT_ASSERT_GT(test, len, PAGE_SIZE);
+
+		memset(out, 0, size);
+		got = stats_test_read(test, s, chunk, out, size);
+		KUNIT_EXPECT_EQ_MSG(test, got, len, "chunk size %zu", chunk);
+		KUNIT_EXPECT_TRUE_MSG(test, !memcmp(out, want, len), "chunk size %zu", chunk);
+	}
+}
+
+/* Failures past the cap are counted, not listed; the rest stays exact. */
+static void stats_test_cap(struct kunit *test)
+{
+	struct mod_stats *s = stats_test_new(test, 3);
+	struct load_info info = { .len = 100 };
+	const char *text;
+
+	stats_add_failed(s, "a", FAIL_DUP_MOD_BECOMING);
+	stats_add_failed(s, "b", FAIL_DUP_MOD_BECOMING);
+	stats_add_failed(s, "c", FAIL_DUP_MOD_LOAD);
+	stats_add_failed(s, "d", FAIL_DUP_MOD_BECOMING);
+	stats_add_failed(s, "e", FAIL_DUP_MOD_LOAD);
+	stats_add_failed(s, "a", FAIL_DUP_MOD_LOAD);
+	stats_add_failed(s, "d", FAIL_DUP_MOD_BECOMING);
+	stats_bump_becoming(s, &info, 0);
+
+	KUNIT_EXPECT_EQ(test, s->nr_tracked, 3);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_UNTRACKED_DUPS), 3);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_FAILED_BECOMING), 1);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_BECOMING_BYTES), 100);
+	KUNIT_EXPECT_NULL(test, stats_test_find(s, "d"));
+
+	text = stats_test_render(test, s, PAGE_SIZE);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(text, "\n   Untracked dup failures\t3\n"));
+	text = strstr(text, "Duplicate failed modules:\n");
+	KUNIT_ASSERT_NOT_NULL(test, text);
+	KUNIT_EXPECT_STREQ(test, text,
+		"Duplicate failed modules:\n"
+		"              Module-name\t How-many-times\t                   Reason\n"
+		"                        a\t              2\t          Becoming & Load\n"
+		"                        b\t              1\t                 Becoming\n"
+		"                        c\t              1\t                     Load\n");
+}
+
+static struct mod_fail_load *stats_test_alloc_fails(const char *name, size_t len)
+{
+	return NULL;
+}
+
+/* A failed allocation is counted as untracked and later failures still list. */
+static void stats_test_alloc_failure(struct kunit *test)
+{
+	struct mod_stats *s = stats_test_new(test, 16);
+	struct mod_fail_load *e;
+
+	stats_bump_kread(s, 10);
+	stats_add_failed(s, "kept", FAIL_DUP_MOD_BECOMING);
+
+	kunit_activate_static_stub(test, mod_fail_alloc, stats_test_alloc_fails);
+	stats_add_failed(s, "lost", FAIL_DUP_MOD_BECOMING);
+	stats_add_failed(s, "lost", FAIL_DUP_MOD_LOAD);
+	/* A name already listed needs no allocation. */
+	stats_add_failed(s, "kept", FAIL_DUP_MOD_BECOMING);
+	kunit_deactivate_static_stub(test, mod_fail_alloc);
+
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_UNTRACKED_DUPS), 2);
+	KUNIT_EXPECT_EQ(test, s->nr_tracked, 1);
+	KUNIT_EXPECT_NULL(test, stats_test_find(s, "lost"));
+	e = stats_test_find(s, "kept");
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&e->count), 2);
+
+	stats_add_failed(s, "lost", FAIL_DUP_MOD_LOAD);
+	e = stats_test_find(s, "lost");
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&e->count), 1);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_UNTRACKED_DUPS), 2);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_FAILED_KREADS), 1);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_KREAD_BYTES), 10);
+}
+
+#define RACE_THREADS	4
+#define RACE_ROUNDS	4000
+#define RACE_NAMES	128
+#define RACE_LEN	1000UL
+
+struct stats_race {
+	struct mod_stats *s;
+	struct completion done[RACE_THREADS];
+	atomic_t running;
+};
+
+static int stats_race_writer(void *data)
+{
+	struct stats_race *r = data;
+	struct load_info info = { .len = RACE_LEN };
+	struct completion *done = NULL;
+	char name[MODULE_NAME_LEN];
+	int i, id;
+
+	id = atomic_inc_return(&r->running) - 1;
+	done = &r->done[id];
+	for (i = 0; i < RACE_ROUNDS; i++) {
+		snprintf(name, sizeof(name), "race_%03d", (i + id * 17) % RACE_NAMES);
+		stats_add_failed(r->s, name, i & 1 ? FAIL_DUP_MOD_LOAD : FAIL_DUP_MOD_BECOMING);
+		stats_bump_becoming(r->s, &info, 0);
+		if (!(i % 64))
+			cond_resched();
+	}
+	kthread_complete_and_exit(done, 0);
+}
+
+static bool stats_race_done(struct stats_race *r)
+{
+	int i;
+
+	for (i = 0; i < RACE_THREADS; i++)
+		if (!completion_done(&r->done[i]))
+			return false;
+	return true;
+}
+
+/* Writers racing with a reader leave exact totals and no duplicate entries. */
+static void stats_test_concurrency(struct kunit *test)
+{
+	struct stats_race *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	const size_t size = 4 * PAGE_SIZE;
+	struct mod_fail_load *e;
+	struct seq_file m = { };
+	unsigned int renders = 0;
+	u64 total = 0;
+	int i;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs at least 2 CPUs, have %u", num_online_cpus());
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	r->s = stats_test_new(test, MOD_STATS_MAX_TRACKED);
+	m.buf = stats_test_buf(test, size);
+	m.size = size;
+	for (i = 0; i < RACE_THREADS; i++)
+		init_completion(&r->done[i]);
+
+	for (i = 0; i < RACE_THREADS; i++) {
+		struct task_struct *t = kthread_run(stats_race_writer, r, "mod_stats_race/%d", i);
+
+		/* Threads already started own completions; wait for them below. */
+		if (IS_ERR(t)) {
+			while (i--)
+				wait_for_completion(&r->done[i]);
+			KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(t));
+			return;
+		}
+	}
+
+	while (!stats_race_done(r)) {
+		m.count = 0;
+		stats_render(r->s, &m);
+		KUNIT_EXPECT_FALSE(test, seq_has_overflowed(&m));
+		renders++;
+		cond_resched();
+	}
+	for (i = 0; i < RACE_THREADS; i++)
+		wait_for_completion(&r->done[i]);
+
+	kunit_info(test, "%u renders during the race\n", renders);
+	KUNIT_EXPECT_EQ(test, r->s->nr_tracked, RACE_NAMES);
+	KUNIT_EXPECT_EQ(test, stats_test_get(r->s, MOD_STAT_UNTRACKED_DUPS), 0);
+	KUNIT_EXPECT_EQ(test, stats_test_get(r->s, MOD_STAT_FAILED_BECOMING), RACE_THREADS * RACE_ROUNDS);
+	KUNIT_EXPECT_EQ(test, stats_test_get(r->s, MOD_STAT_INVALID_BECOMING_BYTES),
+			RACE_THREADS * RACE_ROUNDS * RACE_LEN);
+	list_for_each_entry(e, &r->s->failed, list) {
+		KUNIT_EXPECT_EQ_MSG(test, atomic64_read(&e->count),
+				    RACE_THREADS * RACE_ROUNDS / RACE_NAMES, "%s", e->name);
+		KUNIT_EXPECT_EQ(test, e->reasons, MOD_FAIL_BECOMING | MOD_FAIL_LOAD);
+		total += atomic64_read(&e->count);
+	}
+	KUNIT_EXPECT_EQ(test, total, RACE_THREADS * RACE_ROUNDS);
+}
+
+/* Byte totals past 4 GiB stay exact on 32-bit kernels too. */
+static void stats_test_past_4g(struct kunit *test)
+{
+	struct mod_stats *s = stats_test_new(test, 16);
+	struct load_info info = { .len = SZ_3G_BYTES };
+	const char *text;
+
+	stats_bump_invalid(s, &info, 0);
+	stats_bump_becoming(s, &info, 0);
+	stats_bump_becoming(s, &info, 0);
+	stats_bump_kread(s, U32_MAX);
+	stats_bump_kread(s, U32_MAX);
+
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_MOD_BYTES), 2ULL * SZ_3G_BYTES);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_BECOMING_BYTES), 2ULL * SZ_3G_BYTES);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_KREAD_BYTES), 2ULL * U32_MAX);
+
+	text = stats_test_render(test, s, PAGE_SIZE);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(text, "\n        Failed kmod bytes\t6442450944\n"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(text, "\n    Failed becoming bytes\t6442450944\n"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(text, "\n       Failed kread bytes\t8589934590\n"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(text, "\n Virtual mem wasted bytes\t21474836478\n"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(text, "\n     Avg fail kread bytes\t4294967295\n"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(text, "\n  Avg fail becoming bytes\t3221225472\n"));
+}
+
+static struct kunit_case module_stats_test_cases[] = {
+	KUNIT_CASE_PARAM(stats_test_hooks, stats_hook_gen_params),
+	KUNIT_CASE(stats_test_reasons),
+	KUNIT_CASE(stats_test_golden),
+	KUNIT_CASE(stats_test_empty),
+	KUNIT_CASE_SLOW(stats_test_many_names),
+	KUNIT_CASE(stats_test_long_name),
+	KUNIT_CASE(stats_test_chunked_reads),
+	KUNIT_CASE(stats_test_cap),
+	KUNIT_CASE(stats_test_alloc_failure),
+	KUNIT_CASE_SLOW(stats_test_concurrency),
+	KUNIT_CASE(stats_test_past_4g),
+	{}
+};
+
+static struct kunit_suite module_stats_test_suite = {
+	.name = "module_stats",
+	.test_cases = module_stats_test_cases,
+};
+kunit_test_suite(module_stats_test_suite);
