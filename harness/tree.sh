@@ -61,6 +61,8 @@ else
 	base_id="tar:$sum"
 fi
 
+echo "$base" >"$BUILD/base.path"
+
 # The tree is good only while its stamp matches the base and the patches.
 stamp=$TREE/.modstats-stamp
 want=$( {

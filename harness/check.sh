@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Static checks on our kernel files and patches, each counted on its own:
+# checkpatch --strict, kernel-doc -Wall, sparse (C=2) and W=1.
+
+. "$(dirname "$0")/lib.sh"
+
+tree=$(prepared_tree)
+mkdir -p "$RESULTS"
+rm -f "$RESULTS/check"
+cd "$TOP"
+
+# Our C files: every overlay .c/.h file.
+mapfile -t cfiles < <(grep -E '\.[ch]$' "$BUILD/overlay.list")
+
+stage 1/4 "checkpatch --strict on ${#cfiles[@]} files and $(grep -c '\.patch$' patches/series) patches"
+for f in "${cfiles[@]}"; do
+	if out=$(cd "$tree" && perl scripts/checkpatch.pl --strict --terse --no-summary \
+			--show-types -f "$f" 2>&1) && [ -z "$out" ]; then
+		result check PASS "checkpatch:$f"
+	else
+		result check FAIL "checkpatch:$f" "$(printf '%s\n' "$out" | head -n 1)"
+		printf '%s\n' "$out" | sed 's/^/      /'
+	fi
+done
+while read -r p _; do
+	case "$p" in ''|'#'*) continue ;; esac
+	# The submitter adds the sign-off; everything else must be clean.
+	if out=$(cd "$tree" && perl scripts/checkpatch.pl --strict --terse --no-summary \
+			--show-types --ignore MISSING_SIGN_OFF "$TOP/patches/$p" 2>&1) &&
+	   [ -z "$out" ]; then
+		result check PASS "checkpatch:patches/$p"
+	else
+		result check FAIL "checkpatch:patches/$p" "$(printf '%s\n' "$out" | head -n 1)"
+		printf '%s\n' "$out" | sed 's/^/      /'
+	fi
+done <patches/series
+
+stage 2/4 "kernel-doc -none -Wall"
+for f in "${cfiles[@]}"; do
+	case $f in kernel/*|include/*|lib/*) ;; *) continue ;; esac
+	out=$(cd "$tree" && perl scripts/kernel-doc -none -Wall "$f" 2>&1)
+	if [ -z "$out" ]; then
+		result check PASS "kernel-doc:$f"
+	else
+		result check FAIL "kernel-doc:$f" "$(printf '%s\n' "$out" | head -n 1)"
+		printf '%s\n' "$out" | sed 's/^/      /'
+	fi
+done
+# The DOC: sections that Documentation/core-api/kernel-api.rst pulls in.
+for doc in "module debugging statistics overview" \
+	   "dup_failed_modules - tracks duplicate failed modules" \
+	   "module statistics debugfs counters"; do
+	out=$(cd "$tree" && perl scripts/kernel-doc -rst -function "$doc" kernel/module/stats.c 2>&1)
+	if [ -n "$out" ] && ! printf '%s\n' "$out" | grep -qi 'warning\|error'; then
+		result check PASS "kernel-doc:resolves:$doc"
+	else
+		result check FAIL "kernel-doc:resolves:$doc" "$(printf '%s\n' "$out" | head -n 1)"
+	fi
+done
+
+stage 3/4 "sparse (C=2) and W=1 on kernel/module"
+"$TOP/harness/qemu-kernel.sh" "$tree" >/dev/null
+out=$BUILD/qemu-x86_64
+objs="kernel/module/stats.o kernel/module/main.o"
+log=$BUILD/check-sparse.log
+# Touched files, so that W=1 recompiles them and sparse sees them.
+make -C "$tree" O="$out" ARCH=x86_64 CC="$(kbuild_cc)" C=2 W=1 $objs >"$log" 2>&1 ||
+	{ result check FAIL "sparse-w1:build" "log: $log"; }
+for f in kernel/module/stats.c kernel/module/main.c kernel/module/internal.h \
+	 kernel/module/tests/stats_kunit.c; do
+	hits=$(grep -E "^([^ ]*/)?$f:[0-9]+:[0-9]+: (warning|error)" "$log" || true)
+	if [ -z "$hits" ]; then
+		result check PASS "sparse-w1:$f"
+	else
+		result check FAIL "sparse-w1:$f" "$(printf '%s\n' "$hits" | head -n 1)"
+		printf '%s\n' "$hits" | sed 's/^/      /'
+	fi
+done
+# Rebuild with the normal flags, so the next boot uses an ordinary kernel.
+make -C "$tree" O="$out" ARCH=x86_64 CC="$(kbuild_cc)" -j"$JOBS" -s bzImage >/dev/null 2>&1 || true
+
+stage 4/4 "make patches: the series as git format-patch, applied with git am"
+if "$TOP/harness/patches.sh" >"$BUILD/check-patches.log" 2>&1; then
+	result check PASS "patches:format-patch-and-git-am"
+	dir=$(tail -n 1 "$BUILD/check-patches.log")
+	for p in "$dir"/*.patch; do
+		if out=$(cd "$tree" && perl scripts/checkpatch.pl --strict --terse --no-summary \
+				--show-types --ignore MISSING_SIGN_OFF "$p" 2>&1) && [ -z "$out" ]; then
+			result check PASS "checkpatch:series/$(basename "$p")"
+		else
+			result check FAIL "checkpatch:series/$(basename "$p")" \
+				"$(printf '%s\n' "$out" | head -n 1)"
+			printf '%s\n' "$out" | sed 's/^/      /'
+		fi
+	done
+else
+	result check FAIL "patches:format-patch-and-git-am" "$(tail -n 1 "$BUILD/check-patches.log")"
+fi
+
+! grep -q '^FAIL' "$RESULTS/check"

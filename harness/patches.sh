@@ -1,0 +1,80 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Turn patches/series plus the overlay into a git format-patch series
+# against the base, then check that it applies with git am to a fresh base.
+# patches/files says which commit carries each overlay file.
+# The last line of output is the folder that holds the series.
+
+. "$(dirname "$0")/lib.sh"
+
+prepared_tree >/dev/null
+base=$(cat "$BUILD/base.path")
+[ -d "$base" ] || die "cannot find the base tree (got '$base')"
+repo=$BUILD/patches-repo
+outdir=$BUILD/patches
+cd "$TOP"
+
+stage 1/3 "mapping overlay files to commits"
+mapfile -t overlay <"$BUILD/overlay.list"
+unmapped=$(for f in "${overlay[@]}"; do
+	grep -qE "^$f[[:space:]]" patches/files || printf '%s ' "$f"
+done)
+[ -z "$unmapped" ] || die "patches/files does not name a commit for: $unmapped"
+
+# Every file the series touches, as the base has it.
+mapfile -t touched < <( {
+	grep -h '^+++ b/' patches/*.patch | sed 's|^+++ b/||'
+	printf '%s\n' "${overlay[@]}"
+} | sort -u)
+
+stage 2/3 "committing the series in a scratch repository"
+rm -rf "$repo" "$outdir"
+mkdir -p "$repo"
+git -C "$repo" init -q
+git -C "$repo" config user.name "modstats harness"
+git -C "$repo" config user.email "harness@localhost"
+for f in "${touched[@]}"; do
+	if [ -f "$base/$f" ]; then
+		mkdir -p "$repo/$(dirname "$f")"
+		cp "$base/$f" "$repo/$f"
+	fi
+done
+git -C "$repo" add -A
+git -C "$repo" commit -q -m "base" || die "nothing of the base to commit"
+git -C "$repo" tag base
+while read -r p _; do
+	case "$p" in ''|'#'*) continue ;; esac
+	git -C "$repo" am -q --keep-non-patch "$TOP/patches/$p" ||
+		die "git am failed on patches/$p"
+	grep -E "[[:space:]]$p\$" patches/files | while read -r f _; do
+		mkdir -p "$repo/$(dirname "$f")"
+		cp "$TOP/$f" "$repo/$f"
+		git -C "$repo" add "$f"
+	done
+	git -C "$repo" commit -q --amend --no-edit
+done <patches/series
+
+git -C "$repo" format-patch -q -o "$outdir" base..HEAD
+n=$(ls "$outdir"/*.patch | wc -l)
+
+stage 3/3 "checking that the $n patches apply with git am to a fresh base"
+check=$BUILD/patches-check
+rm -rf "$check"
+mkdir -p "$check"
+git -C "$check" init -q
+for f in "${touched[@]}"; do
+	if [ -f "$base/$f" ]; then
+		mkdir -p "$check/$(dirname "$f")"
+		cp "$base/$f" "$check/$f"
+	fi
+done
+git -C "$check" add -A
+git -C "$check" -c user.name=check -c user.email=check@localhost commit -q -m base
+git -C "$check" -c user.name=check -c user.email=check@localhost am -q "$outdir"/*.patch ||
+	die "the generated series does not apply with git am"
+for f in "${overlay[@]}"; do
+	cmp -s "$check/$f" "$TOP/$f" || die "after git am, $f differs from the overlay"
+done
+rm -rf "$check"
+echo "    $n patches"
+echo "$outdir"

@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build the x86_64 kernel that 'make run' and 'make e2e' boot, and the test
+# modules and loader that go with it.
+# Usage: qemu-kernel.sh [TREE]   (default: the prepared tree)
+# Output: $BUILD/qemu-x86_64/arch/x86/boot/bzImage, $BUILD/e2e-modules/*.ko,
+#         $BUILD/modload
+
+. "$(dirname "$0")/lib.sh"
+
+tree=${1:-$(prepared_tree)}
+out=$BUILD/qemu-x86_64
+frag=$TOP/harness/config/qemu-x86_64.config
+cc=$(kbuild_cc)
+kmake()
+{
+	make -C "$tree" O="$out" ARCH=x86_64 CC="$cc" -j"$JOBS" "$@"
+}
+
+mkdir -p "$out"
+want=$(cat "$frag" | sha256sum | cut -c1-16)
+if [ "$(cat "$out/.fragment" 2>/dev/null)" != "$want" ] || [ ! -f "$out/.config" ]; then
+	stage 1/3 "configuring x86_64 kernel (tinyconfig + $(basename "$frag"))"
+	kmake -s tinyconfig >/dev/null
+	"$tree/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$frag" >/dev/null
+	kmake -s olddefconfig >/dev/null
+	missing=$(grep -E '^CONFIG_[A-Z0-9_]+=' "$frag" | while read -r line; do
+		grep -qxF "$line" "$out/.config" || printf '%s ' "$line"
+	done)
+	[ -z "$missing" ] || die "kernel config lacks $missing(check $frag against the tree's Kconfig)"
+	echo "$want" >"$out/.fragment"
+fi
+
+if [ -f "$out/vmlinux" ]; then
+	stage 2/3 "building x86_64 kernel (incremental)"
+else
+	stage 2/3 "building x86_64 kernel (about 4 min from scratch)"
+fi
+start=$(date +%s)
+kmake -s bzImage modules >"$out.log" 2>&1 ||
+	{ tail -n 30 "$out.log" >&2; die "kernel build failed (log: $out.log)"; }
+echo "    built in $(( $(date +%s) - start )) s"
+
+stage 3/3 "building test modules and the loader"
+mods=$BUILD/e2e-modules
+sel=$TOP/tools/testing/selftests/module
+mkdir -p "$mods"
+# Module names: one of every length from 1 to 55 (the longest a module name
+# can be), filled up to 200 distinct names, and a few for single scenarios.
+python3 - "$mods" "$sel/test_modules/mst_template.c" <<'PY'
+import os, sys
+mods, template = sys.argv[1:3]
+src = open(template).read()
+names = ["l"] + [("l%d" % n).ljust(n, "x") for n in range(2, 56)]
+names += ["d%03d" % i for i in range(200 - len(names))]
+special = ["mst_seq", "mst_race", "mst_racexz", "mst_vermagic", "mst_merge"]
+with open(os.path.join(mods, "distinct.list"), "w") as f:
+    f.write("\n".join(names) + "\n")
+kbuild = "".join("obj-m += %s.o\n" % n for n in names + special)
+path = os.path.join(mods, "Kbuild")
+if not os.path.exists(path) or open(path).read() != kbuild:
+    open(path, "w").write(kbuild)
+for n in names + special:
+    path = os.path.join(mods, n + ".c")
+    if not os.path.exists(path) or open(path).read() != src:
+        open(path, "w").write(src)
+PY
+make -C "$out" M="$mods" CC="$cc" -j"$JOBS" -s modules >"$mods.log" 2>&1 ||
+	{ tail -n 30 "$mods.log" >&2; die "test modules failed to build (log: $mods.log)"; }
+gcc -O2 -Wall -Wextra -pthread -static -o "$BUILD/modload" "$sel/modload.c" ||
+	die "the loader failed to build"
+echo "    $(ls "$mods"/*.ko | wc -l) modules"

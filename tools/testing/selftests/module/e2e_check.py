@@ -1,0 +1,363 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Check what the end-to-end guest (e2e_guest.sh) reported.
+
+Usage: e2e_check.py [--summary] DATA CONSOLE INITRAMFS_ROOT
+
+DATA holds the guest's "=== BEGIN name" ... "=== END name" blocks, CONSOLE
+the kernel's console, and INITRAMFS_ROOT the files the guest loaded, so that
+the expected byte counts come from the real files.
+
+Prints one "PASS name" or "FAIL name -- why" line per check. Exit status 1
+if any check failed. With --summary, prints the stats file after the storm
+next to the loaders' own tally instead (for 'make run').
+
+Against upstream's stats.c the "distinct" checks cannot pass: it lists at
+most 111 modules and WARNs past that, which panics with panic_on_warn=1.
+"""
+import lzma
+import os
+import re
+import sys
+
+LABELS = [
+    ("Mods ever loaded", "modcount"),
+    ("Mods failed on kread", "failed_kreads"),
+    ("Mods failed on decompress", "failed_decompress"),
+    ("Mods failed on becoming", "failed_becoming"),
+    ("Mods failed on load", "failed_load_modules"),
+    ("Total module size", "total_mod_size"),
+    ("Total mod text size", "total_text_size"),
+    ("Failed kread bytes", "invalid_kread_bytes"),
+    ("Failed decompress bytes", "invalid_decompress_bytes"),
+    ("Failed becoming bytes", "invalid_becoming_bytes"),
+    ("Failed kmod bytes", "invalid_mod_bytes"),
+]
+AVERAGES = [
+    ("Average mod size", "total_mod_size", "modcount"),
+    ("Average mod text size", "total_text_size", "modcount"),
+    ("Avg fail kread bytes", "invalid_kread_bytes", "failed_kreads"),
+    ("Avg fail becoming bytes", "invalid_becoming_bytes", "failed_becoming"),
+    ("Avg fail decomp bytes", "invalid_decompress_bytes", "failed_decompress"),
+    ("Average fail load bytes", "invalid_mod_bytes", "failed_load_modules"),
+]
+WASTE = ["invalid_kread_bytes", "invalid_decompress_bytes",
+         "invalid_becoming_bytes", "invalid_mod_bytes"]
+ROW = re.compile(r"^ *(\S+)\t +(\d+)\t +(Becoming|Load|Becoming & Load)$")
+PREAMBLE = re.compile(r"^ *([A-Za-z][A-Za-z &]*[a-z])\t(\d+)$")
+HEADER = "              Module-name\t How-many-times\t                   Reason"
+KERNEL_REPORT = re.compile(r"(WARNING:|BUG:|Oops|Kernel panic|lockdep|"
+                           r"possible circular locking|inconsistent lock state|"
+                           r"suspicious RCU usage|UBSAN|KASAN|KCSAN|"
+                           r"Could not add fail-tracking)")
+
+results = []
+
+
+def check(name, ok, why=""):
+    results.append((name, bool(ok)))
+    if ok:
+        print(f"PASS e2e:{name}")
+    else:
+        print(f"FAIL e2e:{name} -- {why}")
+
+
+def read_blocks(path):
+    blocks, name, lines = {}, None, []
+    with open(path, errors="replace") as f:
+        for line in f.read().split("\n"):
+            if line.startswith("=== BEGIN "):
+                name, lines = line[len("=== BEGIN "):], []
+            elif line.startswith("=== END ") and name is not None:
+                blocks[name] = "\n".join(lines) + ("\n" if lines else "")
+                name = None
+            elif name is not None:
+                lines.append(line)
+    return blocks
+
+
+def counters(text):
+    out = {}
+    for line in (text or "").splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            out[parts[0]] = int(parts[1])
+    return out
+
+
+def loader(text):
+    for line in (text or "").splitlines():
+        if line.startswith("modload "):
+            return {k: int(v) for k, v in
+                    (kv.split("=") for kv in line.split()[1:])}
+    return {}
+
+
+def parse_stats(text):
+    """Return (preamble dict, rows list, problems list) of a stats file."""
+    pre, rows, problems = {}, [], []
+    if not text:
+        return pre, rows, ["empty"]
+    if not text.endswith("\n"):
+        problems.append("does not end in a newline")
+    lines = text.split("\n")[:-1]
+    i = 0
+    while i < len(lines) and PREAMBLE.match(lines[i]):
+        m = PREAMBLE.match(lines[i])
+        if m.group(1) in pre:
+            problems.append(f"label twice: {m.group(1)}")
+        pre[m.group(1)] = int(m.group(2))
+        i += 1
+    if i < len(lines):
+        if lines[i] != "Duplicate failed modules:" or i + 1 >= len(lines) \
+                or lines[i + 1] != HEADER:
+            problems.append(f"line {i + 1} is neither a counter nor the table: {lines[i]!r}")
+            return pre, rows, problems
+        for n, line in enumerate(lines[i + 2:], i + 3):
+            m = ROW.match(line)
+            if not m:
+                problems.append(f"line {n} is not a table row: {line!r}")
+                continue
+            rows.append((m.group(1), int(m.group(2)), m.group(3)))
+    order = [label for label, _ in LABELS] + ["Virtual mem wasted bytes"]
+    got = [k for k in pre if k in order]
+    if got != order:
+        problems.append(f"counter lines missing or out of order: {got}")
+    return pre, rows, problems
+
+
+def table(rows):
+    out = {}
+    for name, count, reason in rows:
+        out.setdefault(name, []).append((count, reason))
+    return out
+
+
+def reason_for(becoming, load):
+    if becoming and load:
+        return "Becoming & Load"
+    return "Load" if load else "Becoming"
+
+
+def size(root, rel):
+    return os.path.getsize(os.path.join(root, rel))
+
+
+def xz_len(root, rel):
+    with lzma.open(os.path.join(root, rel)) as f:
+        return len(f.read())
+
+
+def delta(blocks, scn):
+    before = counters(blocks.get(scn + ".before"))
+    after = counters(blocks.get(scn + ".after"))
+    return {k: after[k] - before.get(k, 0) for k in after}
+
+
+def only(d, allowed):
+    """Counters that changed although the scenario should not touch them."""
+    return {k: v for k, v in d.items() if v and k not in allowed}
+
+
+def check_race(blocks, final, scn, modname, ln, cln):
+    d, ld = delta(blocks, scn), loader(blocks.get(scn + ".loader"))
+    fails = ld.get("EEXIST", 0) + ld.get("EBUSY", 0)
+    check(f"{scn}:one-load-wins", ld.get("ok") == 1 and ld.get("other") == 0
+          and ld.get("calls") == 8, f"loader saw {ld}")
+    check(f"{scn}:kernel-failures-equal-loader-failures",
+          d.get("failed_becoming", 0) + d.get("failed_load_modules", 0) == fails,
+          f"kernel {d.get('failed_becoming')} becoming + "
+          f"{d.get('failed_load_modules')} load, loaders saw {fails}")
+    check(f"{scn}:becoming-bytes",
+          d.get("invalid_becoming_bytes") == d.get("failed_becoming", 0) * (ln + cln),
+          f"{d.get('invalid_becoming_bytes')} != {d.get('failed_becoming')} x {ln + cln}")
+    check(f"{scn}:load-bytes",
+          d.get("invalid_mod_bytes") == d.get("failed_load_modules", 0) * (2 * ln + cln),
+          f"{d.get('invalid_mod_bytes')} != {d.get('failed_load_modules')} x {2 * ln + cln}")
+    check(f"{scn}:modcount", d.get("modcount") == 1, f"modcount rose by {d.get('modcount')}")
+    want = (fails, reason_for(d.get("failed_becoming"), d.get("failed_load_modules")))
+    check(f"{scn}:listed-once-with-count", final.get(modname) == [want],
+          f"{modname}: table has {final.get(modname)}, want [{want}]")
+    return fails, d
+
+
+def run_checks(blocks, console, root):
+    rest_pre, rest_rows, rest_problems = parse_stats(blocks.get("rest.cat"))
+    final = table(rest_rows)
+    check("stats:well-formed-at-rest", not rest_problems, "; ".join(rest_problems[:3]))
+
+    # 1. A sequential duplicate of a live module.
+    d, ld = delta(blocks, "seq"), loader(blocks.get("seq.loader"))
+    seq_len = size(root, "modules/seq.ko")
+    check("seq:loader", ld.get("ok") == 1 and ld.get("EEXIST") == 1, f"loader saw {ld}")
+    check("seq:counted-as-becoming", d.get("failed_becoming") == 1
+          and not d.get("failed_load_modules"), f"deltas {d}")
+    check("seq:bytes-equal-file-size", d.get("invalid_becoming_bytes") == seq_len,
+          f"{d.get('invalid_becoming_bytes')} != {seq_len}")
+    check("seq:listed-once", final.get("mst_seq") == [(1, "Becoming")],
+          f"mst_seq: {final.get('mst_seq')}")
+
+    # 2. Racing duplicates of uncompressed copies.
+    check_race(blocks, final, "race", "mst_race", size(root, "modules/race/c1.ko"), 0)
+
+    # 3. Compressed copies, then a corrupt compressed file.
+    xz = "modules/racexz/c1.ko.xz"
+    check_race(blocks, final, "racexz", "mst_racexz", xz_len(root, xz), size(root, xz))
+    d = delta(blocks, "corrupt")
+    clen = size(root, "modules/corrupt.ko.xz")
+    check("corrupt:failed-decompress", d.get("failed_decompress") == 1, f"deltas {d}")
+    check("corrupt:decompress-bytes", d.get("invalid_decompress_bytes") == clen,
+          f"{d.get('invalid_decompress_bytes')} != {clen}")
+    check("corrupt:nothing-else", not only(d, {"failed_decompress", "invalid_decompress_bytes"}),
+          f"also changed: {only(d, {'failed_decompress', 'invalid_decompress_bytes'})}")
+
+    # Failures before layout that are not duplicates.
+    for scn, rel in (("badelf", "modules/badelf.ko"), ("vermagic", "modules/vermagic.ko")):
+        d, ld = delta(blocks, scn), loader(blocks.get(scn + ".loader"))
+        check(f"{scn}:loader-error", ld.get("ENOEXEC") == 1, f"loader saw {ld}")
+        check(f"{scn}:becoming-bytes", d.get("failed_becoming") == 1 and
+              d.get("invalid_becoming_bytes") == size(root, rel) and
+              not only(d, {"failed_becoming", "invalid_becoming_bytes"}), f"deltas {d}")
+    check("vermagic:not-listed", "mst_vermagic" not in final, "listed as a duplicate")
+
+    # Failed reads: an empty file, and init_module() from a bad address.
+    d = delta(blocks, "emptyread")
+    check("emptyread:failed-kread", d.get("failed_kreads") == 1 and
+          not only(d, {"failed_kreads"}), f"deltas {d}")
+    d, ld = delta(blocks, "faultread"), loader(blocks.get("faultread.loader"))
+    check("faultread:failed-kread-bytes", ld.get("EFAULT") == 1 and
+          d.get("failed_kreads") == 1 and d.get("invalid_kread_bytes") == 12345 and
+          not only(d, {"failed_kreads", "invalid_kread_bytes"}), f"loader {ld}, deltas {d}")
+
+    # Merged loads of one file: only the late ones are failures.
+    d, ld = delta(blocks, "merge"), loader(blocks.get("merge.loader"))
+    late = ld.get("EEXIST", 0) + ld.get("EBUSY", 0)
+    check("merge:one-module", d.get("modcount") == 1 and ld.get("ok", 0) >= 1,
+          f"loader {ld}, deltas {d}")
+    check("merge:late-failures-counted", d.get("failed_becoming", 0) +
+          d.get("failed_load_modules", 0) == late, f"loader {ld}, deltas {d}")
+
+    # 4. Two hundred distinct names, each listed once.
+    names = sorted(os.listdir(os.path.join(root, "modules/distinct")))
+    names = [n[:-3] for n in names]
+    d, ld = delta(blocks, "distinct_load"), loader(blocks.get("distinct_load.loader"))
+    check("distinct:all-load", ld.get("ok") == len(names) == 200 and d.get("modcount") == 200,
+          f"loader {ld}, deltas {d}")
+    d, ld = delta(blocks, "distinct_dup"), loader(blocks.get("distinct_dup.loader"))
+    total = sum(size(root, f"modules/distinct/{n}.ko") for n in names)
+    check("distinct:all-fail", ld.get("EEXIST") == 200 and d.get("failed_becoming") == 200
+          and d.get("invalid_becoming_bytes") == total, f"loader {ld}, deltas {d}")
+    pre, rows, problems = parse_stats(blocks.get("distinct.stats"))
+    check("distinct:file-intact", not problems and blocks.get("distinct.stats", "")
+          .endswith("\n"), "; ".join(problems[:3]))
+    t = table(rows)
+    missing = [n for n in names if t.get(n) != [(1, "Becoming")]]
+    check("distinct:all-200-listed", not missing,
+          f"{len(missing)} wrong, e.g. {missing[:3]} -> {[t.get(n) for n in missing[:3]]}")
+    longest = max(names, key=len)
+    check("distinct:55-char-name-whole", len(longest) == 55 and longest in t,
+          f"longest name {longest!r} ({len(longest)}) listed: {longest in t}")
+    want_names = set(names) | {"mst_seq", "mst_race", "mst_racexz"}
+    extra = set(t) - want_names - {"mst_merge"}
+    check("distinct:no-other-names", not extra, f"unexpected rows {sorted(extra)[:5]}")
+
+    # 5. Reads in chunks while a storm runs, then at rest.
+    ld = loader(blocks.get("storm.loader"))
+    check("storm:loader", ld.get("calls") == 1200 and ld.get("EEXIST") == 1200,
+          f"loader saw {ld}")
+    reads = sorted(k for k in blocks if k.startswith("read.storm."))
+    check("storm:reads-captured", len(reads) == 8, f"got {reads}")
+    for k in reads:
+        pre, rows, problems = parse_stats(blocks[k])
+        t = table(rows)
+        bad = [n for n in names if len(t.get(n, [])) != 1 or not 1 <= t[n][0][0] <= 7]
+        check(f"storm:{k[len('read.storm.'):]}:whole-rendering", not problems and not bad,
+              "; ".join(problems[:2]) + (f" names wrong: {bad[:3]}" if bad else ""))
+    rest = blocks.get("rest.cat")
+    for bs in (1, 7, 4096):
+        check(f"rest:bs{bs}-identical-to-cat", blocks.get(f"rest.bs{bs}") == rest and rest,
+              f"{len(blocks.get(f'rest.bs{bs}', ''))} bytes vs {len(rest or '')}")
+    wrong = [n for n in names if final.get(n) != [(7, "Becoming")]]
+    check("storm:final-counts-exact", not wrong,
+          f"{len(wrong)} wrong, e.g. {[(n, final.get(n)) for n in wrong[:3]]}")
+
+    # The file's counter lines agree with the per-counter files.
+    c = counters(blocks.get("rest.counters"))
+    want = {label: c.get(key) for label, key in LABELS}
+    want["Virtual mem wasted bytes"] = sum(c.get(k, 0) for k in WASTE)
+    for label, num, den in AVERAGES:
+        if c.get(num) and c.get(den):
+            want[label] = -(-c[num] // c[den])
+    got = {k: v for k, v in rest_pre.items() if k in want}
+    check("stats:lines-match-counter-files", got == want,
+          f"differ: {[(k, got.get(k), v) for k, v in want.items() if got.get(k) != v][:4]}")
+    mods = [line.split() for line in blocks.get("proc_modules", "").splitlines() if line]
+    check("totals:modcount-equals-proc-modules", c.get("modcount") == len(mods),
+          f"{c.get('modcount')} vs {len(mods)} in /proc/modules")
+    check("totals:total-mod-size-equals-proc-modules",
+          c.get("total_mod_size") == sum(int(m[1]) for m in mods),
+          f"{c.get('total_mod_size')} vs {sum(int(m[1]) for m in mods)}")
+    check("totals:text-size-within-total",
+          0 < c.get("total_text_size", 0) <= c.get("total_mod_size", 0),
+          f"{c.get('total_text_size')} / {c.get('total_mod_size')}")
+
+    # 6. Only root may read, and nobody may write.
+    modes = [line.split() for line in blocks.get("modes", "").splitlines() if line]
+    files = [m[2].rsplit("/", 1)[1] for m in modes if len(m) == 3]
+    check("modes:stats-and-counters-present", {"stats", "modcount"} <= set(files)
+          and len(files) >= 12, f"files: {files}")
+    for m in modes:
+        f = m[2].rsplit("/", 1)[1]
+        check(f"modes:{f}:0400-root", m[:2] == ["400", "root"], f"mode {m[:2]}")
+        check(f"nonroot:{f}:refused", "read=EACCES" in blocks.get(f"nonroot.{f}", ""),
+              blocks.get(f"nonroot.{f}", "no block").strip())
+
+    # 7. No WARN, BUG or lockdep report on the console.
+    text = open(console, errors="replace").read()
+    check("console:panic_on_warn-set", "panic_on_warn=1" in text, "not on the command line")
+    hits = [line for line in text.splitlines() + blocks.get("dmesg", "").splitlines()
+            if KERNEL_REPORT.search(line)]
+    check("console:no-kernel-reports", not hits, hits[0] if hits else "")
+
+
+def summary(blocks):
+    print(blocks.get("run.stats", "(no stats captured)"), end="")
+    pre, rows, problems = parse_stats(blocks.get("run.stats"))
+    seen = {}
+    for k in ("run.loader", "run.loader_xz", "run.loader_distinct"):
+        for key, v in loader(blocks.get(k)).items():
+            seen[key] = seen.get(key, 0) + v
+    fails = seen.get("EEXIST", 0) + seen.get("EBUSY", 0)
+    kernel = pre.get("Mods failed on becoming", 0) + pre.get("Mods failed on load", 0)
+    listed = sum(count for _, count, _ in rows)
+    print()
+    print("What the loaders saw next to what the kernel counted:")
+    print(f"  {'':34}{'loaders':>12}{'kernel':>12}")
+    print(f"  {'load calls':34}{seen.get('calls', 0):>12}{'':>12}")
+    print(f"  {'modules loaded':34}{seen.get('ok', 0):>12}{pre.get('Mods ever loaded', 0):>12}")
+    print(f"  {'duplicate failures (EEXIST+EBUSY)':34}{fails:>12}{kernel:>12}")
+    print(f"  {'  of them listed by name':34}{'':>12}{listed:>12}")
+    print(f"  {'other errors':34}{seen.get('other', 0):>12}{'':>12}")
+    print(f"  {'memory wasted (bytes)':34}{'':>12}{pre.get('Virtual mem wasted bytes', 0):>12}")
+    if problems:
+        print("stats file problems: " + "; ".join(problems))
+        return 1
+    return 0
+
+
+def main(argv):
+    want_summary = argv[:1] == ["--summary"]
+    if want_summary:
+        argv = argv[1:]
+    if len(argv) != 3:
+        sys.exit(__doc__)
+    data, console, root = argv
+    blocks = read_blocks(data)
+    if want_summary:
+        return summary(blocks)
+    run_checks(blocks, console, root)
+    return 1 if any(not ok for _, ok in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * modload - load kernel modules from many threads at once, the way udev
+ * does on a many-CPU boot, and report exactly what every call returned.
+ *
+ * Usage: modload [-t threads] [-r rounds] [-i] [-u uid -R file] file...
+ *
+ *   -t N   threads (default 1); thread i loads file (i + round) % nfiles
+ *   -r M   rounds (default 1); threads meet at a barrier before each round
+ *   -i     use init_module() on the file's bytes instead of finit_module()
+ *   -u UID -R FILE
+ *          drop to UID and try to open FILE for reading; report the errno
+ *   -k LEN call init_module() with LEN bytes at an unmapped address, so the
+ *          kernel fails to read the module (EFAULT)
+ *
+ * Files ending in .xz are passed with MODULE_INIT_COMPRESSED_FILE.
+ * busybox insmod is no use for counting: it retries a failed finit_module()
+ * with init_module(), so each failure happens twice in the kernel.
+ *
+ * Output, one line, machine-readable:
+ *   modload calls=N ok=N EEXIST=N EBUSY=N other=N [ERRNAME=N ...]
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef MODULE_INIT_COMPRESSED_FILE
+#define MODULE_INIT_COMPRESSED_FILE 4
+#endif
+
+#define MAX_ERRNO 4096
+
+static char **files;
+static int nfiles, nthreads = 1, rounds = 1, use_init_module;
+static pthread_barrier_t barrier;
+static pthread_mutex_t tally_lock = PTHREAD_MUTEX_INITIALIZER;
+static long calls, ok, by_errno[MAX_ERRNO];
+
+static int has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+static int load_one(const char *path)
+{
+	int fd, ret, flags = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "modload: %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+	if (use_init_module) {
+		struct stat st;
+		void *p;
+
+		if (fstat(fd, &st) < 0) {
+			fprintf(stderr, "modload: %s: %s\n", path, strerror(errno));
+			exit(2);
+		}
+		p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED) {
+			fprintf(stderr, "modload: mmap %s: %s\n", path, strerror(errno));
+			exit(2);
+		}
+		ret = syscall(SYS_init_module, p, (unsigned long)st.st_size, "");
+		munmap(p, st.st_size);
+	} else {
+		if (has_suffix(path, ".xz"))
+			flags |= MODULE_INIT_COMPRESSED_FILE;
+		ret = syscall(SYS_finit_module, fd, "", flags);
+	}
+	ret = ret < 0 ? errno : 0;
+	close(fd);
+	return ret;
+}
+
+static void *loader(void *arg)
+{
+	long id = (long)arg;
+	int r, err;
+
+	for (r = 0; r < rounds; r++) {
+		pthread_barrier_wait(&barrier);
+		err = load_one(files[(id + r) % nfiles]);
+		pthread_mutex_lock(&tally_lock);
+		calls++;
+		if (!err)
+			ok++;
+		else
+			by_errno[err < MAX_ERRNO ? err : 0]++;
+		pthread_mutex_unlock(&tally_lock);
+	}
+	return NULL;
+}
+
+static int bad_read(unsigned long len)
+{
+	void *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long ret;
+
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "modload: mmap: %s\n", strerror(errno));
+		return 2;
+	}
+	ret = syscall(SYS_init_module, p, len, "");
+	printf("modload calls=1 ok=%d EEXIST=0 EBUSY=0 other=%d", ret == 0, ret != 0);
+	if (ret)
+		printf(" %s=1", strerrorname_np(errno) ?: "E?");
+	printf("\n");
+	return 0;
+}
+
+static int try_read_as(uid_t uid, const char *path)
+{
+	int fd;
+
+	if (setgid(uid) || setuid(uid)) {
+		fprintf(stderr, "modload: setuid(%u): %s\n", uid, strerror(errno));
+		return 2;
+	}
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		printf("modload read=allowed\n");
+		close(fd);
+	} else {
+		printf("modload read=%s\n", strerrorname_np(errno));
+	}
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: modload [-t threads] [-r rounds] [-i] file...\n"
+			"       modload -u uid -R file\n"
+			"       modload -k len\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *read_path = NULL;
+	long uid = -1, bad_len = 0, i;
+	pthread_t *tids;
+	int opt, e;
+
+	while ((opt = getopt(argc, argv, "t:r:iu:R:k:")) != -1) {
+		switch (opt) {
+		case 't':
+			nthreads = atoi(optarg);
+			break;
+		case 'r':
+			rounds = atoi(optarg);
+			break;
+		case 'i':
+			use_init_module = 1;
+			break;
+		case 'u':
+			uid = atol(optarg);
+			break;
+		case 'R':
+			read_path = optarg;
+			break;
+		case 'k':
+			bad_len = atol(optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (read_path) {
+		if (uid < 0)
+			usage();
+		return try_read_as(uid, read_path);
+	}
+	if (bad_len > 0)
+		return bad_read(bad_len);
+	files = argv + optind;
+	nfiles = argc - optind;
+	if (nfiles < 1 || nthreads < 1 || rounds < 1)
+		usage();
+
+	tids = calloc(nthreads, sizeof(*tids));
+	if (!tids || pthread_barrier_init(&barrier, NULL, nthreads)) {
+		fprintf(stderr, "modload: out of memory\n");
+		return 2;
+	}
+	for (i = 0; i < nthreads; i++) {
+		e = pthread_create(&tids[i], NULL, loader, (void *)i);
+		if (e) {
+			fprintf(stderr, "modload: pthread_create: %s\n", strerror(e));
+			return 2;
+		}
+	}
+	for (i = 0; i < nthreads; i++)
+		pthread_join(tids[i], NULL);
+
+	printf("modload calls=%ld ok=%ld EEXIST=%ld EBUSY=%ld other=%ld", calls, ok,
+	       by_errno[EEXIST], by_errno[EBUSY],
+	       calls - ok - by_errno[EEXIST] - by_errno[EBUSY]);
+	for (i = 1; i < MAX_ERRNO; i++)
+		if (by_errno[i] && i != EEXIST && i != EBUSY)
+			printf(" %s=%ld", strerrorname_np(i) ?: "E?", by_errno[i]);
+	if (by_errno[0])
+		printf(" EUNKNOWN=%ld", by_errno[0]);
+	printf("\n");
+	return 0;
+}
