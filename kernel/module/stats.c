@@ -140,6 +140,7 @@ static const char *const mod_stat_names[] = {
 	[MOD_STAT_FAILED_LOAD_MODULES]		= "failed_load_modules",
 	[MOD_STAT_UNTRACKED_DUPS]		= "untracked_dup_failures",
 };
+
 static_assert(ARRAY_SIZE(mod_stat_names) == MOD_STAT_COUNT);
 
 /* The "label<TAB>value" lines of the stats file, in their historical order. */
@@ -166,12 +167,12 @@ static const struct {
 	enum mod_stat_item bytes;
 	enum mod_stat_item count;
 } mod_stat_averages[] = {
-	{ "Average mod size",		MOD_STAT_TOTAL_MOD_SIZE,	   MOD_STAT_MODCOUNT },
-	{ "Average mod text size",	MOD_STAT_TOTAL_TEXT_SIZE,	   MOD_STAT_MODCOUNT },
-	{ "Avg fail kread bytes",	MOD_STAT_INVALID_KREAD_BYTES,	   MOD_STAT_FAILED_KREADS },
-	{ "Avg fail becoming bytes",	MOD_STAT_INVALID_BECOMING_BYTES,   MOD_STAT_FAILED_BECOMING },
-	{ "Avg fail decomp bytes",	MOD_STAT_INVALID_DECOMPRESS_BYTES, MOD_STAT_FAILED_DECOMPRESS },
-	{ "Average fail load bytes",	MOD_STAT_INVALID_MOD_BYTES,	   MOD_STAT_FAILED_LOAD_MODULES },
+	{ "Average mod size", MOD_STAT_TOTAL_MOD_SIZE, MOD_STAT_MODCOUNT },
+	{ "Average mod text size", MOD_STAT_TOTAL_TEXT_SIZE, MOD_STAT_MODCOUNT },
+	{ "Avg fail kread bytes", MOD_STAT_INVALID_KREAD_BYTES, MOD_STAT_FAILED_KREADS },
+	{ "Avg fail becoming bytes", MOD_STAT_INVALID_BECOMING_BYTES, MOD_STAT_FAILED_BECOMING },
+	{ "Avg fail decomp bytes", MOD_STAT_INVALID_DECOMPRESS_BYTES, MOD_STAT_FAILED_DECOMPRESS },
+	{ "Average fail load bytes", MOD_STAT_INVALID_MOD_BYTES, MOD_STAT_FAILED_LOAD_MODULES },
 };
 
 #define MOD_FAIL_BECOMING	BIT(FAIL_DUP_MOD_BECOMING)
@@ -184,6 +185,7 @@ static const char *const mod_fail_reason_names[] = {
 	[MOD_FAIL_LOAD]				= "Load",
 	[MOD_FAIL_BECOMING | MOD_FAIL_LOAD]	= "Becoming & Load",
 };
+
 static_assert(ARRAY_SIZE(mod_fail_reason_names) == MOD_FAIL_REASONS + 1);
 
 /*
@@ -228,6 +230,7 @@ struct mod_fail_load {
  */
 struct mod_stats {
 	atomic64_t counters[MOD_STAT_COUNT];
+	/* Writers adding a name take it; readers walk the list under RCU. */
 	spinlock_t lock;
 	unsigned int nr_tracked;
 	unsigned int max_tracked;

@@ -164,6 +164,7 @@ static void stats_hook_case_desc(const struct stats_hook_case *c, char *desc)
 {
 	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
 }
+
 KUNIT_ARRAY_PARAM(stats_hook, stats_hook_cases, stats_hook_case_desc);
 
 /* Each hook bumps exactly its own counters by exactly the bytes it wasted. */
@@ -201,6 +202,14 @@ static void stats_test_hooks(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, list_empty(&s->failed));
 }
 
+static const char reasons_golden[] =
+	"Duplicate failed modules:\n"
+	"              Module-name\t How-many-times\t                   Reason\n"
+	"            only_becoming\t              2\t                 Becoming\n"
+	"                only_load\t              1\t                     Load\n"
+	"       load_then_becoming\t              2\t          Becoming & Load\n"
+	"       becoming_then_load\t              3\t          Becoming & Load\n";
+
 /* Reasons accumulate per name and render as one of three strings. */
 static void stats_test_reasons(struct kunit *test)
 {
@@ -236,14 +245,33 @@ static void stats_test_reasons(struct kunit *test)
 	text = stats_test_render(test, s, PAGE_SIZE);
 	text = strstr(text, "Duplicate failed modules:\n");
 	KUNIT_ASSERT_NOT_NULL(test, text);
-	KUNIT_EXPECT_STREQ(test, text,
-		"Duplicate failed modules:\n"
-		"              Module-name\t How-many-times\t                   Reason\n"
-		"            only_becoming\t              2\t                 Becoming\n"
-		"                only_load\t              1\t                     Load\n"
-		"       load_then_becoming\t              2\t          Becoming & Load\n"
-		"       becoming_then_load\t              3\t          Becoming & Load\n");
+	KUNIT_EXPECT_STREQ(test, text, reasons_golden);
 }
+
+static const char golden_text[] =
+	"         Mods ever loaded\t2\n"
+	"     Mods failed on kread\t1\n"
+	"Mods failed on decompress\t1\n"
+	"  Mods failed on becoming\t1\n"
+	"      Mods failed on load\t1\n"
+	"        Total module size\t3001\n"
+	"      Total mod text size\t800\n"
+	"       Failed kread bytes\t4096\n"
+	"  Failed decompress bytes\t777\n"
+	"    Failed becoming bytes\t1000\n"
+	"        Failed kmod bytes\t1000\n"
+	" Virtual mem wasted bytes\t6873\n"
+	"         Average mod size\t1501\n"
+	"    Average mod text size\t400\n"
+	"     Avg fail kread bytes\t4096\n"
+	"  Avg fail becoming bytes\t1000\n"
+	"    Avg fail decomp bytes\t777\n"
+	"  Average fail load bytes\t1000\n"
+	"   Untracked dup failures\t0\n"
+	"Duplicate failed modules:\n"
+	"              Module-name\t How-many-times\t                   Reason\n"
+	"                    alpha\t              2\t                 Becoming\n"
+	"                     beta\t              1\t                     Load\n";
 
 /* A known instance renders to exactly this text. */
 static void stats_test_golden(struct kunit *test)
@@ -263,51 +291,30 @@ static void stats_test_golden(struct kunit *test)
 	stats_add_failed(s, "beta", FAIL_DUP_MOD_LOAD);
 	stats_add_failed(s, "alpha", FAIL_DUP_MOD_BECOMING);
 
-	KUNIT_EXPECT_STREQ(test, stats_test_render(test, s, PAGE_SIZE),
-		"         Mods ever loaded\t2\n"
-		"     Mods failed on kread\t1\n"
-		"Mods failed on decompress\t1\n"
-		"  Mods failed on becoming\t1\n"
-		"      Mods failed on load\t1\n"
-		"        Total module size\t3001\n"
-		"      Total mod text size\t800\n"
-		"       Failed kread bytes\t4096\n"
-		"  Failed decompress bytes\t777\n"
-		"    Failed becoming bytes\t1000\n"
-		"        Failed kmod bytes\t1000\n"
-		" Virtual mem wasted bytes\t6873\n"
-		"         Average mod size\t1501\n"
-		"    Average mod text size\t400\n"
-		"     Avg fail kread bytes\t4096\n"
-		"  Avg fail becoming bytes\t1000\n"
-		"    Avg fail decomp bytes\t777\n"
-		"  Average fail load bytes\t1000\n"
-		"   Untracked dup failures\t0\n"
-		"Duplicate failed modules:\n"
-		"              Module-name\t How-many-times\t                   Reason\n"
-		"                    alpha\t              2\t                 Becoming\n"
-		"                     beta\t              1\t                     Load\n");
+	KUNIT_EXPECT_STREQ(test, stats_test_render(test, s, PAGE_SIZE), golden_text);
 }
+
+static const char empty_text[] =
+	"         Mods ever loaded\t0\n"
+	"     Mods failed on kread\t0\n"
+	"Mods failed on decompress\t0\n"
+	"  Mods failed on becoming\t0\n"
+	"      Mods failed on load\t0\n"
+	"        Total module size\t0\n"
+	"      Total mod text size\t0\n"
+	"       Failed kread bytes\t0\n"
+	"  Failed decompress bytes\t0\n"
+	"    Failed becoming bytes\t0\n"
+	"        Failed kmod bytes\t0\n"
+	" Virtual mem wasted bytes\t0\n"
+	"   Untracked dup failures\t0\n";
 
 /* An empty instance has no averages and no table. */
 static void stats_test_empty(struct kunit *test)
 {
 	struct mod_stats *s = stats_test_new(test, 16);
 
-	KUNIT_EXPECT_STREQ(test, stats_test_render(test, s, PAGE_SIZE),
-		"         Mods ever loaded\t0\n"
-		"     Mods failed on kread\t0\n"
-		"Mods failed on decompress\t0\n"
-		"  Mods failed on becoming\t0\n"
-		"      Mods failed on load\t0\n"
-		"        Total module size\t0\n"
-		"      Total mod text size\t0\n"
-		"       Failed kread bytes\t0\n"
-		"  Failed decompress bytes\t0\n"
-		"    Failed becoming bytes\t0\n"
-		"        Failed kmod bytes\t0\n"
-		" Virtual mem wasted bytes\t0\n"
-		"   Untracked dup failures\t0\n");
+	KUNIT_EXPECT_STREQ(test, stats_test_render(test, s, PAGE_SIZE), empty_text);
 }
 
 #define MANY_NAMES	10000
@@ -441,6 +448,13 @@ static void stats_test_chunked_reads(struct kunit *test)
 	}
 }
 
+static const char cap_text[] =
+	"Duplicate failed modules:\n"
+	"              Module-name\t How-many-times\t                   Reason\n"
+	"                        a\t              2\t          Becoming & Load\n"
+	"                        b\t              1\t                 Becoming\n"
+	"                        c\t              1\t                     Load\n";
+
 /* Failures past the cap are counted, not listed; the rest stays exact. */
 static void stats_test_cap(struct kunit *test)
 {
@@ -467,12 +481,7 @@ static void stats_test_cap(struct kunit *test)
 	KUNIT_EXPECT_NOT_NULL(test, strstr(text, "\n   Untracked dup failures\t3\n"));
 	text = strstr(text, "Duplicate failed modules:\n");
 	KUNIT_ASSERT_NOT_NULL(test, text);
-	KUNIT_EXPECT_STREQ(test, text,
-		"Duplicate failed modules:\n"
-		"              Module-name\t How-many-times\t                   Reason\n"
-		"                        a\t              2\t          Becoming & Load\n"
-		"                        b\t              1\t                 Becoming\n"
-		"                        c\t              1\t                     Load\n");
+	KUNIT_EXPECT_STREQ(test, text, cap_text);
 }
 
 static struct mod_fail_load *stats_test_alloc_fails(const char *name, size_t len)
@@ -513,7 +522,7 @@ static void stats_test_alloc_failure(struct kunit *test)
 }
 
 #define RACE_THREADS	4
-#define RACE_ROUNDS	4000
+#define RACE_ROUNDS	4096
 #define RACE_NAMES	128
 #define RACE_LEN	1000UL
 
@@ -599,7 +608,8 @@ static void stats_test_concurrency(struct kunit *test)
 	kunit_info(test, "%u renders during the race\n", renders);
 	KUNIT_EXPECT_EQ(test, r->s->nr_tracked, RACE_NAMES);
 	KUNIT_EXPECT_EQ(test, stats_test_get(r->s, MOD_STAT_UNTRACKED_DUPS), 0);
-	KUNIT_EXPECT_EQ(test, stats_test_get(r->s, MOD_STAT_FAILED_BECOMING), RACE_THREADS * RACE_ROUNDS);
+	KUNIT_EXPECT_EQ(test, stats_test_get(r->s, MOD_STAT_FAILED_BECOMING),
+			RACE_THREADS * RACE_ROUNDS);
 	KUNIT_EXPECT_EQ(test, stats_test_get(r->s, MOD_STAT_INVALID_BECOMING_BYTES),
 			RACE_THREADS * RACE_ROUNDS * RACE_LEN);
 	list_for_each_entry(e, &r->s->failed, list) {
@@ -624,8 +634,10 @@ static void stats_test_past_4g(struct kunit *test)
 	stats_bump_kread(s, U32_MAX);
 	stats_bump_kread(s, U32_MAX);
 
-	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_MOD_BYTES), 2ULL * SZ_3G_BYTES);
-	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_BECOMING_BYTES), 2ULL * SZ_3G_BYTES);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_MOD_BYTES),
+			2ULL * SZ_3G_BYTES);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_BECOMING_BYTES),
+			2ULL * SZ_3G_BYTES);
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_KREAD_BYTES), 2ULL * U32_MAX);
 
 	text = stats_test_render(test, s, PAGE_SIZE);
@@ -656,4 +668,5 @@ static struct kunit_suite module_stats_test_suite = {
 	.name = "module_stats",
 	.test_cases = module_stats_test_cases,
 };
+
 kunit_test_suite(module_stats_test_suite);

@@ -139,7 +139,7 @@ static int try_read_as(uid_t uid, const char *path)
 	return 0;
 }
 
-static void usage(void)
+static void bad_usage(void)
 {
 	fprintf(stderr, "usage: modload [-t threads] [-r rounds] [-i] file...\n"
 			"       modload -u uid -R file\n"
@@ -175,12 +175,12 @@ int main(int argc, char **argv)
 			bad_len = atol(optarg);
 			break;
 		default:
-			usage();
+			bad_usage();
 		}
 	}
 	if (read_path) {
 		if (uid < 0)
-			usage();
+			bad_usage();
 		return try_read_as(uid, read_path);
 	}
 	if (bad_len > 0)
@@ -188,7 +188,7 @@ int main(int argc, char **argv)
 	files = argv + optind;
 	nfiles = argc - optind;
 	if (nfiles < 1 || nthreads < 1 || rounds < 1)
-		usage();
+		bad_usage();
 
 	tids = calloc(nthreads, sizeof(*tids));
 	if (!tids || pthread_barrier_init(&barrier, NULL, nthreads)) {
