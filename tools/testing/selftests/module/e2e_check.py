@@ -46,10 +46,10 @@ WASTE = ["invalid_kread_bytes", "invalid_decompress_bytes",
 ROW = re.compile(r"^ *(\S+)\t +(\d+)\t +(Becoming|Load|Becoming & Load)$")
 PREAMBLE = re.compile(r"^ *([A-Za-z][A-Za-z &]*[a-z])\t(\d+)$")
 HEADER = "              Module-name\t How-many-times\t                   Reason"
-KERNEL_REPORT = re.compile(r"(WARNING:|BUG:|Oops|Kernel panic|lockdep|"
-                           r"possible circular locking|inconsistent lock state|"
-                           r"suspicious RCU usage|UBSAN|KASAN|KCSAN|"
-                           r"Could not add fail-tracking)")
+KERNEL_REPORT = re.compile(r"(WARNING:|BUG:|Oops|Kernel panic|INFO: |"
+                           r"possible circular locking|possible recursive locking|"
+                           r"inconsistent lock state|suspicious RCU usage|"
+                           r"UBSAN:|KASAN:|KCSAN:|Could not add fail-tracking)")
 
 results = []
 
@@ -263,21 +263,21 @@ def run_checks(blocks, console, root):
 
     # 5. Reads in chunks while a storm runs, then at rest.
     ld = loader(blocks.get("storm.loader"))
-    check("storm:loader", ld.get("calls") == 1200 and ld.get("EEXIST") == 1200,
+    check("storm:loader", ld.get("calls") == 1600 and ld.get("EEXIST") == 1600,
           f"loader saw {ld}")
     reads = sorted(k for k in blocks if k.startswith("read.storm."))
     check("storm:reads-captured", len(reads) == 8, f"got {reads}")
     for k in reads:
         pre, rows, problems = parse_stats(blocks[k])
         t = table(rows)
-        bad = [n for n in names if len(t.get(n, [])) != 1 or not 1 <= t[n][0][0] <= 7]
+        bad = [n for n in names if len(t.get(n, [])) != 1 or not 1 <= t[n][0][0] <= 9]
         check(f"storm:{k[len('read.storm.'):]}:whole-rendering", not problems and not bad,
               "; ".join(problems[:2]) + (f" names wrong: {bad[:3]}" if bad else ""))
     rest = blocks.get("rest.cat")
     for bs in (1, 7, 4096):
         check(f"rest:bs{bs}-identical-to-cat", blocks.get(f"rest.bs{bs}") == rest and rest,
               f"{len(blocks.get(f'rest.bs{bs}', ''))} bytes vs {len(rest or '')}")
-    wrong = [n for n in names if final.get(n) != [(7, "Becoming")]]
+    wrong = [n for n in names if final.get(n) != [(9, "Becoming")]]
     check("storm:final-counts-exact", not wrong,
           f"{len(wrong)} wrong, e.g. {[(n, final.get(n)) for n in wrong[:3]]}")
 
@@ -294,8 +294,10 @@ def run_checks(blocks, console, root):
     mods = [line.split() for line in blocks.get("proc_modules", "").splitlines() if line]
     check("totals:modcount-equals-proc-modules", c.get("modcount") == len(mods),
           f"{c.get('modcount')} vs {len(mods)} in /proc/modules")
-    check("totals:total-mod-size-equals-proc-modules",
-          c.get("total_mod_size") == sum(int(m[1]) for m in mods),
+    # /proc/modules leaves out the init sections, freed after init; the
+    # counter includes them, so only a bound can be checked from userspace.
+    check("totals:total-mod-size-covers-proc-modules",
+          c.get("total_mod_size", 0) >= sum(int(m[1]) for m in mods) > 0,
           f"{c.get('total_mod_size')} vs {sum(int(m[1]) for m in mods)}")
     check("totals:text-size-within-total",
           0 < c.get("total_text_size", 0) <= c.get("total_mod_size", 0),

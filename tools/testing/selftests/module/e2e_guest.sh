@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of the end-to-end test's initramfs. It runs the duplicate-load
@@ -21,6 +21,9 @@
 PATH=/bin:/sbin
 export PATH
 /bin/busybox --install -s /bin
+# devtmpfs is not mounted for an initramfs; /init starts without a console.
+mount -t devtmpfs devtmpfs /dev
+exec </dev/console >/dev/console 2>&1
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t debugfs debugfs /sys/kernel/debug
@@ -37,11 +40,12 @@ stty -F /dev/ttyS1 raw -echo 2>/dev/null
 
 block()
 {
-	name=$1
+	local what=$1
+
 	shift
-	echo "=== BEGIN $name" >&3
+	echo "=== BEGIN $what" >&3
 	"$@" >&3 2>&1
-	echo "=== END $name" >&3
+	echo "=== END $what" >&3
 }
 
 counters()
@@ -57,11 +61,12 @@ counters()
 # scenario NAME loader-args...: counters before, the loader's tally, after.
 scenario()
 {
-	name=$1
+	local scn=$1
+
 	shift
-	block "$name.before" counters
-	block "$name.loader" modload "$@"
-	block "$name.after" counters
+	block "$scn.before" counters
+	block "$scn.loader" modload "$@"
+	block "$scn.after" counters
 }
 
 if [ -d "$T/events/module/module_load_fail" ]; then
@@ -74,7 +79,7 @@ if [ "$MODE" = run ]; then
 	# The demonstration: a udev-like storm on many-CPU boot, then the file.
 	block run.loader modload -t 8 -r 4 $M/race/c*.ko
 	block run.loader_xz modload -t 8 -r 4 $M/racexz/c*.ko.xz
-	block run.loader_distinct modload -t 4 -r 100 $M/distinct/*.ko
+	block run.loader_distinct modload -t 4 -r 200 $M/distinct/*.ko
 	block run.stats cat "$S/stats"
 	echo "=== DONE" >&3
 	reboot -f
@@ -107,7 +112,8 @@ scenario distinct_dup -t 1 -r $# "$@"
 block distinct.stats cat "$S/stats"
 
 # 5. Reads of the stats file in chunks while a storm runs, then at rest.
-modload -t 4 -r 300 "$@" >/tmp/storm.out 2>&1 &
+# Four threads, rounds a multiple of the file count: each name fails 8 times.
+modload -t 4 -r $(($# * 2)) "$@" >/tmp/storm.out 2>&1 &
 storm=$!
 for i in 1 2; do
 	dd if="$S/stats" of=/tmp/storm.bs1.$i bs=1 2>/dev/null
