@@ -51,12 +51,10 @@ result()
 	printf '  %-4s %s%s\n' "$status" "$name" "${1:+ ($*)}"
 }
 
-# The prepared tree, made or refreshed as needed. Its path is the last line
-# of tree.sh's output; everything before it is progress.
+# The prepared tree, made or refreshed as needed; tree.sh's progress goes to
+# stderr and its path (the last line it prints) to stdout.
 prepared_tree()
 {
-	local out
-
-	out=$("$TOP/harness/tree.sh" | tee /dev/stderr) || exit 1
-	printf '%s\n' "$out" | tail -n 1
+	"$TOP/harness/tree.sh" >&2 || exit 1
+	echo "$TREE"
 }

@@ -317,7 +317,7 @@ def run_checks(blocks, console, root):
     # 7. No WARN, BUG or lockdep report on the console.
     text = open(console, errors="replace").read()
     check("console:panic_on_warn-set", "panic_on_warn=1" in text, "not on the command line")
-    hits = [line for line in text.splitlines() + blocks.get("dmesg", "").splitlines()
+    hits = [line for line in text.splitlines() + blocks.get("kernel_log", "").splitlines()
             if KERNEL_REPORT.search(line)]
     check("console:no-kernel-reports", not hits, hits[0] if hits else "")
 

@@ -22,13 +22,13 @@ PATH=/bin:/sbin
 export PATH
 /bin/busybox --install -s /bin
 # devtmpfs is not mounted for an initramfs; /init starts without a console.
-mount -t devtmpfs devtmpfs /dev
+mount -t devtmpfs none /dev
 exec </dev/console >/dev/console 2>&1
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t debugfs debugfs /sys/kernel/debug
-mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
-mount -t tmpfs tmpfs /tmp
+mount -t proc none /proc
+mount -t sysfs none /sys
+mount -t debugfs none /sys/kernel/debug
+mount -t tracefs none /sys/kernel/tracing 2>/dev/null
+mount -t tmpfs none /tmp
 
 S=/sys/kernel/debug/modules
 M=/modules
@@ -145,6 +145,6 @@ if [ -f "$T/trace" ]; then
 	block trace cat "$T/trace"
 fi
 block proc_modules cat /proc/modules
-block dmesg dmesg
+block kernel_log dmesg
 echo "=== DONE" >&3
 reboot -f
