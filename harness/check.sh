@@ -37,7 +37,7 @@ checkpatch_patch()
 	fi
 }
 
-stage 1/4 "checkpatch --strict on ${#cfiles[@]} files and $(grep -c '\.patch$' patches/series) patches"
+stage 1/5 "checkpatch --strict on ${#cfiles[@]} files and $(grep -c '\.patch$' patches/series) patches"
 for f in "${cfiles[@]}"; do
 	if out=$(cd "$tree" && perl scripts/checkpatch.pl --strict --terse --no-summary \
 			--show-types -f "$f" 2>&1) && [ -z "$out" ]; then
@@ -52,7 +52,7 @@ while read -r p _; do
 	checkpatch_patch "patches/$p" "$TOP/patches/$p"
 done <patches/series
 
-stage 2/4 "kernel-doc -none -Wall"
+stage 2/5 "kernel-doc -none -Wall"
 for f in "${cfiles[@]}"; do
 	case $f in kernel/*|include/*|lib/*) ;; *) continue ;; esac
 	out=$(cd "$tree" && perl scripts/kernel-doc -none -Wall "$f" 2>&1)
@@ -77,7 +77,7 @@ for doc in "module debugging statistics overview" \
 	fi
 done
 
-stage 3/4 "sparse (C=2) and W=1 on kernel/module"
+stage 3/5 "sparse (C=2) and W=1 on kernel/module"
 "$TOP/harness/qemu-kernel.sh" "$tree" >/dev/null
 out=$BUILD/qemu-x86_64
 objs="kernel/module/stats.o kernel/module/main.o"
@@ -98,7 +98,28 @@ done
 # Rebuild with the normal flags, so the next boot uses an ordinary kernel.
 make -C "$tree" O="$out" ARCH=x86_64 CC="$(kbuild_cc)" -j"$JOBS" -s bzImage >/dev/null 2>&1 || true
 
-stage 4/4 "make patches: the series as git format-patch, applied with git am"
+stage 4/5 "building kernel/module with CONFIG_MODULE_STATS=n"
+# Without CONFIG_MODULE_STATS the hooks are inline no-ops and stats.c is
+# not built; main.c must still compile, without new warnings.
+nostats=$BUILD/nostats-x86_64
+log=$BUILD/check-nostats.log
+mkdir -p "$nostats"
+if ! { make -C "$tree" O="$nostats" ARCH=x86_64 CC="$(kbuild_cc)" -s tinyconfig &&
+       "$tree/scripts/config" --file "$nostats/.config" -e 64BIT -e MODULES -e DEBUG_FS \
+		-e MODULE_DEBUG -d MODULE_STATS &&
+       make -C "$tree" O="$nostats" ARCH=x86_64 CC="$(kbuild_cc)" -s olddefconfig &&
+       ! grep -q '^CONFIG_MODULE_STATS=y' "$nostats/.config" &&
+       make -C "$tree" O="$nostats" ARCH=x86_64 CC="$(kbuild_cc)" -j"$JOBS" W=1 \
+		kernel/module/; } >"$log" 2>&1; then
+	result check FAIL "build:MODULE_STATS=n" "log: $log"
+elif [ -e "$nostats/kernel/module/stats.o" ] ||
+     grep -qE "kernel/module/(main\.c|internal\.h):[0-9]+:[0-9]+: warning" "$log"; then
+	result check FAIL "build:MODULE_STATS=n" "stats.o built or warnings; log: $log"
+else
+	result check PASS "build:MODULE_STATS=n"
+fi
+
+stage 5/5 "make patches: the series as git format-patch, applied with git am"
 if "$TOP/harness/patches.sh" >"$BUILD/check-patches.log" 2>&1; then
 	result check PASS "patches:format-patch-and-git-am"
 	dir=$(tail -n 1 "$BUILD/check-patches.log")
