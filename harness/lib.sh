@@ -17,6 +17,8 @@ JOBS=${JOBS:-$(nproc)}
 OVERLAY_DIRS="Documentation include kernel lib scripts tools"
 
 export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ccache}
+# Paths relative to the build directory, so that another clone hits the cache.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$BUILD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
 
 stage() # "2/5" "building x86_64 kernel"
 {

@@ -12,11 +12,13 @@
 #include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/rculist.h>
+#include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/stringhash.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 #include <kunit/static_stub.h>
 #include <uapi/linux/module.h>
 
@@ -107,6 +109,19 @@
  *     early_mod_check() together, as when a request is issued per CPU.
  *   * untracked_dup_failures: duplicate failures that were counted but could
  *     not be listed by name (see the cap above).
+ *
+ * ``dup_failures`` lists the same names as the table in ``stats``, with who
+ * and when. Its first line is a version, ``# module dup_failures v1``; the
+ * second names the fields; then each line is one name, in the order first
+ * seen, with nine fields separated by single spaces:
+ *
+ *   name failures becoming load wasted_bytes first_ns last_ns last_pid last_comm
+ *
+ * ``becoming`` and ``load`` count the failures per reason, ``wasted_bytes``
+ * is the memory those loads allocated and freed, the times are
+ * CLOCK_BOOTTIME in nanoseconds, and ``last_pid``/``last_comm`` name the task
+ * whose load failed latest. White space and backslashes in ``last_comm`` are
+ * escaped as octal (``\040``). A new version adds fields at the end.
  */
 
 enum mod_stat_item {
@@ -190,18 +205,25 @@ static_assert(ARRAY_SIZE(mod_fail_reason_names) == MOD_FAIL_REASONS + 1);
 
 /*
  * The most module names tracked at once. A distribution kernel ships about
- * 6,000 modules; each entry is 64 to 128 bytes of slab, so the list is
- * bounded at about 2 MiB.
+ * 6,000 modules; an entry is 128 bytes of slab (192 for names longer than 24
+ * characters) without lock debugging, so the list is bounded at 3 MiB.
  */
 #define MOD_STATS_MAX_TRACKED	16384
 #define MOD_STATS_HASH_BITS	12
+
+#define MOD_FAIL_NR_REASONS	(FAIL_DUP_MOD_LOAD + 1)
 
 /**
  * struct mod_fail_load - a module name that failed to load as a duplicate
  * @hnode: entry in &mod_stats.names, keyed by @hash
  * @list: entry in &mod_stats.failed, oldest first
- * @count: how many times a load of this name failed as a duplicate
- * @reasons: bitmap of enum fail_dup_mod_reason values seen
+ * @count: failures of this name, per enum fail_dup_mod_reason
+ * @wasted: bytes allocated and freed by those failures
+ * @first_ns: CLOCK_BOOTTIME of the first failure
+ * @last_lock: keeps @last_ns, @last_pid and @last_comm from one failure
+ * @last_ns: CLOCK_BOOTTIME of the latest failure
+ * @last_pid: pid of the task whose load failed latest
+ * @last_comm: its command name
  * @hash: full_name_hash() of @name
  * @name: the module's name, NUL-terminated
  *
@@ -211,8 +233,14 @@ static_assert(ARRAY_SIZE(mod_fail_reason_names) == MOD_FAIL_REASONS + 1);
 struct mod_fail_load {
 	struct hlist_node hnode;
 	struct list_head list;
-	atomic64_t count;
-	unsigned long reasons;
+	atomic64_t count[MOD_FAIL_NR_REASONS];
+	atomic64_t wasted;
+	u64 first_ns;
+	/* Taken by each failure of this name, to update the "last" fields. */
+	spinlock_t last_lock;
+	u64 last_ns;
+	pid_t last_pid;
+	char last_comm[TASK_COMM_LEN];
 	u32 hash;
 	char name[];
 };
@@ -261,6 +289,15 @@ static u64 stats_compressed_len(const struct load_info *info, int flags)
 	return 0;
 }
 
+/*
+ * Bytes a failed load allocated and freed: the module read from userspace,
+ * the final allocation too if it got that far, and the compressed file.
+ */
+static u64 stats_wasted(const struct load_info *info, u64 compressed, bool laid_out)
+{
+	return (u64)info->len * (laid_out ? 2 : 1) + compressed;
+}
+
 static void stats_bump_loaded(struct mod_stats *s, unsigned int total_size,
 			      unsigned int text_size)
 {
@@ -281,7 +318,7 @@ static void stats_bump_decompress(struct mod_stats *s, unsigned long len)
 static void stats_bump_invalid(struct mod_stats *s, const struct load_info *info,
 			       int flags)
 {
-	u64 wasted = (u64)info->len * 2 + stats_compressed_len(info, flags);
+	u64 wasted = stats_wasted(info, stats_compressed_len(info, flags), true);
 
 	stats_add(s, MOD_STAT_FAILED_LOAD_MODULES, MOD_STAT_INVALID_MOD_BYTES, wasted);
 }
@@ -289,7 +326,7 @@ static void stats_bump_invalid(struct mod_stats *s, const struct load_info *info
 static void stats_bump_becoming(struct mod_stats *s, const struct load_info *info,
 				int flags)
 {
-	u64 wasted = (u64)info->len + stats_compressed_len(info, flags);
+	u64 wasted = stats_wasted(info, stats_compressed_len(info, flags), false);
 
 	stats_add(s, MOD_STAT_FAILED_BECOMING, MOD_STAT_INVALID_BECOMING_BYTES, wasted);
 }
@@ -314,30 +351,85 @@ static struct mod_fail_load *mod_fail_alloc(const char *name, size_t len)
 	KUNIT_STATIC_STUB_REDIRECT(mod_fail_alloc, name, len);
 
 	e = kzalloc(struct_size(e, name, len + 1), GFP_KERNEL);
-	if (e)
+	if (e) {
+		spin_lock_init(&e->last_lock);
 		memcpy(e->name, name, len);
+	}
 	return e;
 }
 
-static void mod_fail_count(struct mod_fail_load *e, enum fail_dup_mod_reason reason)
+/* A separate function so that tests can set the time. */
+static u64 stats_now(void)
 {
-	atomic64_inc(&e->count);
-	/* Test first: most failures repeat a reason, so skip the atomic RMW. */
-	if (!test_bit(reason, &e->reasons))
-		set_bit(reason, &e->reasons);
+	KUNIT_STATIC_STUB_REDIRECT(stats_now);
+
+	return ktime_get_boottime_ns();
+}
+
+/* One failure of a load of @e's name, by the current task. */
+struct mod_fail_event {
+	enum fail_dup_mod_reason reason;
+	u64 wasted;
+	u64 now;
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
+};
+
+static void mod_fail_count(struct mod_fail_load *e, const struct mod_fail_event *ev)
+{
+	atomic64_inc(&e->count[ev->reason]);
+	atomic64_add(ev->wasted, &e->wasted);
+
+	spin_lock(&e->last_lock);
+	/* Racing failures may arrive out of order; keep the latest. */
+	if (ev->now >= e->last_ns) {
+		e->last_ns = ev->now;
+		e->last_pid = ev->pid;
+		memcpy(e->last_comm, ev->comm, sizeof(e->last_comm));
+	}
+	spin_unlock(&e->last_lock);
+}
+
+static u64 mod_fail_total(struct mod_fail_load *e)
+{
+	u64 total = 0;
+	int i;
+
+	for (i = 0; i < MOD_FAIL_NR_REASONS; i++)
+		total += atomic64_read(&e->count[i]);
+	return total;
+}
+
+static unsigned int mod_fail_reasons(struct mod_fail_load *e)
+{
+	unsigned int mask = 0;
+	int i;
+
+	for (i = 0; i < MOD_FAIL_NR_REASONS; i++)
+		if (atomic64_read(&e->count[i]))
+			mask |= BIT(i);
+	return mask;
 }
 
 static void stats_add_failed(struct mod_stats *s, const char *name,
-			     enum fail_dup_mod_reason reason)
+			     enum fail_dup_mod_reason reason, u64 wasted)
 {
 	size_t len = strnlen(name, MODULE_NAME_LEN - 1);
 	u32 hash = full_name_hash(NULL, name, len);
+	struct mod_fail_event ev = {
+		.reason = reason,
+		.wasted = wasted,
+		.now = stats_now(),
+		.pid = task_pid_nr(current),
+	};
 	struct mod_fail_load *e, *new;
+
+	get_task_comm(ev.comm, current);
 
 	rcu_read_lock();
 	e = stats_lookup(s, name, len, hash);
 	if (e)
-		mod_fail_count(e, reason);
+		mod_fail_count(e, &ev);
 	rcu_read_unlock();
 	if (e)
 		return;
@@ -349,15 +441,15 @@ static void stats_add_failed(struct mod_stats *s, const char *name,
 	e = stats_lookup(s, name, len, hash);
 	if (!e && new && s->nr_tracked < s->max_tracked) {
 		new->hash = hash;
+		new->first_ns = ev.now;
 		/* Counted before it is published, so no reader sees a zero. */
-		atomic64_set(&new->count, 0);
-		mod_fail_count(new, reason);
+		mod_fail_count(new, &ev);
 		hash_add_rcu(s->names, &new->hnode, hash);
 		list_add_tail_rcu(&new->list, &s->failed);
 		s->nr_tracked++;
 		new = NULL;
 	} else if (e) {
-		mod_fail_count(e, reason);
+		mod_fail_count(e, &ev);
 	} else {
 		atomic64_inc(&s->counters[MOD_STAT_UNTRACKED_DUPS]);
 	}
@@ -401,11 +493,45 @@ static void stats_render(struct mod_stats *s, struct seq_file *m)
 		seq_printf(m, "%25s\t%15s\t%25s\n", "Module-name", "How-many-times", "Reason");
 	}
 	list_for_each_entry_rcu(e, &s->failed, list) {
-		const char *reason = mod_fail_reason_names[READ_ONCE(e->reasons) &
-							   MOD_FAIL_REASONS];
+		const char *reason = mod_fail_reason_names[mod_fail_reasons(e)];
 
-		seq_printf(m, "%25s\t%15llu\t%25s\n", e->name,
-			   (u64)atomic64_read(&e->count), reason ?: "Unknown");
+		seq_printf(m, "%25s\t%15llu\t%25s\n", e->name, mod_fail_total(e),
+			   reason ?: "Unknown");
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * The dup_failures file: a version line, a comment naming the fields, then
+ * one line per name in the order first seen. The command name is last and
+ * has its white space and backslashes escaped as octal (\040), so that a
+ * line splits on white space into exactly nine fields.
+ */
+static void stats_render_dups(struct mod_stats *s, struct seq_file *m)
+{
+	struct mod_fail_load *e;
+
+	seq_puts(m, "# module dup_failures v1\n");
+	seq_puts(m, "# name failures becoming load wasted_bytes first_ns last_ns last_pid last_comm\n");
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(e, &s->failed, list) {
+		char comm[TASK_COMM_LEN];
+		u64 last_ns;
+		pid_t pid;
+
+		spin_lock(&e->last_lock);
+		last_ns = e->last_ns;
+		pid = e->last_pid;
+		memcpy(comm, e->last_comm, sizeof(comm));
+		spin_unlock(&e->last_lock);
+
+		seq_printf(m, "%s %llu %llu %llu %llu %llu %llu %d ", e->name, mod_fail_total(e),
+			   (u64)atomic64_read(&e->count[FAIL_DUP_MOD_BECOMING]),
+			   (u64)atomic64_read(&e->count[FAIL_DUP_MOD_LOAD]),
+			   (u64)atomic64_read(&e->wasted), e->first_ns, last_ns, pid);
+		seq_escape(m, comm, " \t\n\\");
+		seq_putc(m, '\n');
 	}
 	rcu_read_unlock();
 }
@@ -472,15 +598,25 @@ void mod_stat_bump_invalid(struct load_info *info, int flags)
  * try_add_failed_module() - record a load that failed as a duplicate
  * @name: the module's name
  * @reason: where the duplicate was caught
+ * @info: the failed load, for the bytes it wasted
  *
- * A failure that cannot be listed by name, because the list is full or memory
- * is short, is counted as untracked instead.
+ * Records the failure under @name with the bytes it wasted, the time and the
+ * current task. A failure that cannot be listed by name, because the list is
+ * full or memory is short, is counted as untracked instead.
  *
  * Context: Process context; may sleep to allocate the first entry of @name.
  */
-void try_add_failed_module(const char *name, enum fail_dup_mod_reason reason)
+void try_add_failed_module(const char *name, enum fail_dup_mod_reason reason,
+			   const struct load_info *info)
 {
-	stats_add_failed(&mod_stats, name, reason);
+	u64 compressed = 0;
+
+#ifdef CONFIG_MODULE_DECOMPRESS
+	/* Set only when this load decompressed its file. */
+	compressed = info->compressed_len;
+#endif
+	stats_add_failed(&mod_stats, name, reason,
+			 stats_wasted(info, compressed, reason == FAIL_DUP_MOD_LOAD));
 }
 
 static int mod_stats_show(struct seq_file *m, void *v)
@@ -489,6 +625,13 @@ static int mod_stats_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mod_stats);
+
+static int mod_dups_show(struct seq_file *m, void *v)
+{
+	stats_render_dups(m->private, m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mod_dups);
 
 static int mod_stat_counter_get(void *data, u64 *val)
 {
@@ -505,6 +648,7 @@ static int __init module_stats_init(void)
 		debugfs_create_file_unsafe(mod_stat_names[i], 0400, mod_debugfs_root,
 					   &mod_stats.counters[i], &mod_stat_counter_fops);
 	debugfs_create_file("stats", 0400, mod_debugfs_root, &mod_stats, &mod_stats_fops);
+	debugfs_create_file("dup_failures", 0400, mod_debugfs_root, &mod_stats, &mod_dups_fops);
 	return 0;
 }
 module_init(module_stats_init);

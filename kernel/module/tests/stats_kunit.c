@@ -72,6 +72,15 @@ static u64 stats_test_get(struct mod_stats *s, enum mod_stat_item item)
 	return atomic64_read(&s->counters[item]);
 }
 
+/* A duplicate failure that wasted a fixed number of bytes. */
+#define DUP_BYTES	100
+
+static void stats_test_fail(struct mod_stats *s, const char *name,
+			    enum fail_dup_mod_reason reason)
+{
+	stats_add_failed(s, name, reason, DUP_BYTES);
+}
+
 static struct mod_fail_load *stats_test_find(struct mod_stats *s, const char *name)
 {
 	size_t len = strlen(name);
@@ -217,28 +226,28 @@ static void stats_test_reasons(struct kunit *test)
 	struct mod_fail_load *e;
 	const char *text;
 
-	stats_add_failed(s, "only_becoming", FAIL_DUP_MOD_BECOMING);
-	stats_add_failed(s, "only_becoming", FAIL_DUP_MOD_BECOMING);
-	stats_add_failed(s, "only_load", FAIL_DUP_MOD_LOAD);
-	stats_add_failed(s, "load_then_becoming", FAIL_DUP_MOD_LOAD);
-	stats_add_failed(s, "load_then_becoming", FAIL_DUP_MOD_BECOMING);
-	stats_add_failed(s, "becoming_then_load", FAIL_DUP_MOD_BECOMING);
-	stats_add_failed(s, "becoming_then_load", FAIL_DUP_MOD_LOAD);
-	stats_add_failed(s, "becoming_then_load", FAIL_DUP_MOD_LOAD);
+	stats_test_fail(s, "only_becoming", FAIL_DUP_MOD_BECOMING);
+	stats_test_fail(s, "only_becoming", FAIL_DUP_MOD_BECOMING);
+	stats_test_fail(s, "only_load", FAIL_DUP_MOD_LOAD);
+	stats_test_fail(s, "load_then_becoming", FAIL_DUP_MOD_LOAD);
+	stats_test_fail(s, "load_then_becoming", FAIL_DUP_MOD_BECOMING);
+	stats_test_fail(s, "becoming_then_load", FAIL_DUP_MOD_BECOMING);
+	stats_test_fail(s, "becoming_then_load", FAIL_DUP_MOD_LOAD);
+	stats_test_fail(s, "becoming_then_load", FAIL_DUP_MOD_LOAD);
 
 	e = stats_test_find(s, "only_becoming");
 	KUNIT_ASSERT_NOT_NULL(test, e);
-	KUNIT_EXPECT_EQ(test, e->reasons, MOD_FAIL_BECOMING);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&e->count), 2);
+	KUNIT_EXPECT_EQ(test, mod_fail_reasons(e), MOD_FAIL_BECOMING);
+	KUNIT_EXPECT_EQ(test, mod_fail_total(e), 2);
 	e = stats_test_find(s, "only_load");
 	KUNIT_ASSERT_NOT_NULL(test, e);
-	KUNIT_EXPECT_EQ(test, e->reasons, MOD_FAIL_LOAD);
+	KUNIT_EXPECT_EQ(test, mod_fail_reasons(e), MOD_FAIL_LOAD);
 	e = stats_test_find(s, "load_then_becoming");
 	KUNIT_ASSERT_NOT_NULL(test, e);
-	KUNIT_EXPECT_EQ(test, e->reasons, MOD_FAIL_BECOMING | MOD_FAIL_LOAD);
+	KUNIT_EXPECT_EQ(test, mod_fail_reasons(e), MOD_FAIL_BECOMING | MOD_FAIL_LOAD);
 	e = stats_test_find(s, "becoming_then_load");
 	KUNIT_ASSERT_NOT_NULL(test, e);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&e->count), 3);
+	KUNIT_EXPECT_EQ(test, mod_fail_total(e), 3);
 	KUNIT_EXPECT_NULL(test, stats_test_find(s, "only"));
 	KUNIT_EXPECT_EQ(test, s->nr_tracked, 4);
 
@@ -287,9 +296,9 @@ static void stats_test_golden(struct kunit *test)
 	stats_bump_becoming(s, &info, 0);
 	info.len = 500;
 	stats_bump_invalid(s, &info, 0);
-	stats_add_failed(s, "alpha", FAIL_DUP_MOD_BECOMING);
-	stats_add_failed(s, "beta", FAIL_DUP_MOD_LOAD);
-	stats_add_failed(s, "alpha", FAIL_DUP_MOD_BECOMING);
+	stats_test_fail(s, "alpha", FAIL_DUP_MOD_BECOMING);
+	stats_test_fail(s, "beta", FAIL_DUP_MOD_LOAD);
+	stats_test_fail(s, "alpha", FAIL_DUP_MOD_BECOMING);
 
 	KUNIT_EXPECT_STREQ(test, stats_test_render(test, s, PAGE_SIZE), golden_text);
 }
@@ -333,9 +342,9 @@ static void stats_test_many_names(struct kunit *test)
 
 	for (i = 0; i < MANY_NAMES; i++) {
 		snprintf(name, sizeof(name), "many_%05d", i);
-		stats_add_failed(s, name, FAIL_DUP_MOD_BECOMING);
+		stats_test_fail(s, name, FAIL_DUP_MOD_BECOMING);
 		if (i % 3 == 0)
-			stats_add_failed(s, name, FAIL_DUP_MOD_LOAD);
+			stats_test_fail(s, name, FAIL_DUP_MOD_LOAD);
 	}
 	KUNIT_EXPECT_EQ(test, s->nr_tracked, MANY_NAMES);
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_UNTRACKED_DUPS), 0);
@@ -366,13 +375,13 @@ static void stats_test_long_name(struct kunit *test)
 
 	memset(name, 'n', sizeof(name));
 	name[MODULE_NAME_LEN - 1] = '\0';
-	stats_add_failed(s, name, FAIL_DUP_MOD_LOAD);
+	stats_test_fail(s, name, FAIL_DUP_MOD_LOAD);
 	KUNIT_ASSERT_NOT_NULL(test, stats_test_find(s, name));
 
 	/* Anything longer is cut to the same length, and so is the same name. */
 	name[MODULE_NAME_LEN - 1] = 'n';
 	name[sizeof(name) - 1] = '\0';
-	stats_add_failed(s, name, FAIL_DUP_MOD_LOAD);
+	stats_test_fail(s, name, FAIL_DUP_MOD_LOAD);
 	KUNIT_EXPECT_EQ(test, s->nr_tracked, 1);
 
 	name[MODULE_NAME_LEN - 1] = '\0';
@@ -411,7 +420,7 @@ static size_t stats_test_read(struct kunit *test, struct mod_stats *s, size_t ch
 		if (n > 0)
 			pos += n;
 		/* Change the statistics mid-read: the reader must not see it. */
-		stats_add_failed(s, "changed_mid_read", FAIL_DUP_MOD_LOAD);
+		stats_test_fail(s, "changed_mid_read", FAIL_DUP_MOD_LOAD);
 		stats_bump_kread(s, 1);
 	} while (n > 0 && pos < size);
 
@@ -433,7 +442,7 @@ static void stats_test_chunked_reads(struct kunit *test)
 	/* Longer than one page, so that seq_file has to grow its buffer. */
 	for (i = 0; i < 80; i++) {
 		snprintf(name, sizeof(name), "chunk_%02d_%s", i, "padding_to_make_rows_long");
-		stats_add_failed(s, name, FAIL_DUP_MOD_BECOMING);
+		stats_test_fail(s, name, FAIL_DUP_MOD_BECOMING);
 	}
 
 	for (chunk = 1; chunk <= 64; chunk++) {
@@ -462,13 +471,13 @@ static void stats_test_cap(struct kunit *test)
 	struct load_info info = { .len = 100 };
 	const char *text;
 
-	stats_add_failed(s, "a", FAIL_DUP_MOD_BECOMING);
-	stats_add_failed(s, "b", FAIL_DUP_MOD_BECOMING);
-	stats_add_failed(s, "c", FAIL_DUP_MOD_LOAD);
-	stats_add_failed(s, "d", FAIL_DUP_MOD_BECOMING);
-	stats_add_failed(s, "e", FAIL_DUP_MOD_LOAD);
-	stats_add_failed(s, "a", FAIL_DUP_MOD_LOAD);
-	stats_add_failed(s, "d", FAIL_DUP_MOD_BECOMING);
+	stats_test_fail(s, "a", FAIL_DUP_MOD_BECOMING);
+	stats_test_fail(s, "b", FAIL_DUP_MOD_BECOMING);
+	stats_test_fail(s, "c", FAIL_DUP_MOD_LOAD);
+	stats_test_fail(s, "d", FAIL_DUP_MOD_BECOMING);
+	stats_test_fail(s, "e", FAIL_DUP_MOD_LOAD);
+	stats_test_fail(s, "a", FAIL_DUP_MOD_LOAD);
+	stats_test_fail(s, "d", FAIL_DUP_MOD_BECOMING);
 	stats_bump_becoming(s, &info, 0);
 
 	KUNIT_EXPECT_EQ(test, s->nr_tracked, 3);
@@ -496,13 +505,13 @@ static void stats_test_alloc_failure(struct kunit *test)
 	struct mod_fail_load *e;
 
 	stats_bump_kread(s, 10);
-	stats_add_failed(s, "kept", FAIL_DUP_MOD_BECOMING);
+	stats_test_fail(s, "kept", FAIL_DUP_MOD_BECOMING);
 
 	kunit_activate_static_stub(test, mod_fail_alloc, stats_test_alloc_fails);
-	stats_add_failed(s, "lost", FAIL_DUP_MOD_BECOMING);
-	stats_add_failed(s, "lost", FAIL_DUP_MOD_LOAD);
+	stats_test_fail(s, "lost", FAIL_DUP_MOD_BECOMING);
+	stats_test_fail(s, "lost", FAIL_DUP_MOD_LOAD);
 	/* A name already listed needs no allocation. */
-	stats_add_failed(s, "kept", FAIL_DUP_MOD_BECOMING);
+	stats_test_fail(s, "kept", FAIL_DUP_MOD_BECOMING);
 	kunit_deactivate_static_stub(test, mod_fail_alloc);
 
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_UNTRACKED_DUPS), 2);
@@ -510,15 +519,86 @@ static void stats_test_alloc_failure(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, stats_test_find(s, "lost"));
 	e = stats_test_find(s, "kept");
 	KUNIT_ASSERT_NOT_NULL(test, e);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&e->count), 2);
+	KUNIT_EXPECT_EQ(test, mod_fail_total(e), 2);
 
-	stats_add_failed(s, "lost", FAIL_DUP_MOD_LOAD);
+	stats_test_fail(s, "lost", FAIL_DUP_MOD_LOAD);
 	e = stats_test_find(s, "lost");
 	KUNIT_ASSERT_NOT_NULL(test, e);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&e->count), 1);
+	KUNIT_EXPECT_EQ(test, mod_fail_total(e), 1);
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_UNTRACKED_DUPS), 2);
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_FAILED_KREADS), 1);
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_KREAD_BYTES), 10);
+}
+
+static const char dups_header[] =
+	"# module dup_failures v1\n"
+	"# name failures becoming load wasted_bytes first_ns last_ns last_pid last_comm\n";
+
+static u64 stats_test_clock;
+
+static u64 stats_test_now(void)
+{
+	return stats_test_clock;
+}
+
+/* Each name keeps its bytes, counts per reason, times and latest task. */
+static void stats_test_attribution(struct kunit *test)
+{
+	struct mod_stats *s = stats_test_new(test, 16);
+	struct mod_fail_load *e;
+
+	kunit_activate_static_stub(test, stats_now, stats_test_now);
+	stats_test_clock = 1000;
+	stats_add_failed(s, "attr", FAIL_DUP_MOD_BECOMING, 4096);
+	stats_test_clock = 3000;
+	stats_add_failed(s, "attr", FAIL_DUP_MOD_LOAD, 8192 + 1500);
+	/* A failure that raced and is recorded late does not become the last. */
+	stats_test_clock = 2000;
+	stats_add_failed(s, "attr", FAIL_DUP_MOD_BECOMING, 4096);
+
+	e = stats_test_find(s, "attr");
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&e->count[FAIL_DUP_MOD_BECOMING]), 2);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&e->count[FAIL_DUP_MOD_LOAD]), 1);
+	KUNIT_EXPECT_EQ(test, mod_fail_total(e), 3);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&e->wasted), 4096 + 8192 + 1500 + 4096);
+	KUNIT_EXPECT_EQ(test, e->first_ns, 1000);
+	KUNIT_EXPECT_EQ(test, e->last_ns, 3000);
+	KUNIT_EXPECT_EQ(test, e->last_pid, task_pid_nr(current));
+	KUNIT_EXPECT_STREQ(test, e->last_comm, current->comm);
+}
+
+/* The dup_failures file: version, field names, then one line per name. */
+static void stats_test_dups_file(struct kunit *test)
+{
+	struct mod_stats *s = stats_test_new(test, 16);
+	struct seq_file m = { };
+	char want[512];
+
+	m.buf = stats_test_buf(test, PAGE_SIZE);
+	m.size = PAGE_SIZE;
+	stats_render_dups(s, &m);
+	KUNIT_EXPECT_EQ(test, m.count, strlen(dups_header));
+	KUNIT_EXPECT_TRUE(test, !strncmp(m.buf, dups_header, m.count));
+
+	/* White space and backslashes in a command name are escaped. */
+	set_task_comm(current, "udev worker\\1");
+	kunit_activate_static_stub(test, stats_now, stats_test_now);
+	stats_test_clock = 5000000000ULL;
+	stats_add_failed(s, "first", FAIL_DUP_MOD_BECOMING, 10);
+	stats_test_clock = 6000000000ULL;
+	stats_add_failed(s, "second", FAIL_DUP_MOD_LOAD, 2 * SZ_3G_BYTES);
+	stats_add_failed(s, "first", FAIL_DUP_MOD_LOAD, 30);
+
+	m.count = 0;
+	stats_render_dups(s, &m);
+	KUNIT_ASSERT_FALSE(test, seq_has_overflowed(&m));
+	m.buf[m.count] = '\0';
+	snprintf(want, sizeof(want),
+		 "%sfirst 2 1 1 40 5000000000 6000000000 %d udev\\040worker\\1341\n"
+		 "second 1 0 1 6442450944 6000000000 6000000000 %d udev\\040worker\\1341\n",
+		 dups_header, task_pid_nr(current), task_pid_nr(current));
+	KUNIT_EXPECT_STREQ(test, m.buf, want);
 }
 
 #define RACE_THREADS	4
@@ -544,7 +624,8 @@ static int stats_race_writer(void *data)
 	done = &r->done[id];
 	for (i = 0; i < RACE_ROUNDS; i++) {
 		snprintf(name, sizeof(name), "race_%03d", (i + id * 17) % RACE_NAMES);
-		stats_add_failed(r->s, name, i & 1 ? FAIL_DUP_MOD_LOAD : FAIL_DUP_MOD_BECOMING);
+		stats_add_failed(r->s, name, i & 1 ? FAIL_DUP_MOD_LOAD : FAIL_DUP_MOD_BECOMING,
+				 RACE_LEN);
 		stats_bump_becoming(r->s, &info, 0);
 		if (!(i % 64))
 			cond_resched();
@@ -613,10 +694,12 @@ static void stats_test_concurrency(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, stats_test_get(r->s, MOD_STAT_INVALID_BECOMING_BYTES),
 			RACE_THREADS * RACE_ROUNDS * RACE_LEN);
 	list_for_each_entry(e, &r->s->failed, list) {
-		KUNIT_EXPECT_EQ_MSG(test, atomic64_read(&e->count),
+		KUNIT_EXPECT_EQ_MSG(test, mod_fail_total(e),
 				    RACE_THREADS * RACE_ROUNDS / RACE_NAMES, "%s", e->name);
-		KUNIT_EXPECT_EQ(test, e->reasons, MOD_FAIL_BECOMING | MOD_FAIL_LOAD);
-		total += atomic64_read(&e->count);
+		KUNIT_EXPECT_EQ(test, mod_fail_reasons(e), MOD_FAIL_BECOMING | MOD_FAIL_LOAD);
+		KUNIT_EXPECT_EQ(test, atomic64_read(&e->wasted),
+				RACE_THREADS * RACE_ROUNDS / RACE_NAMES * RACE_LEN);
+		total += mod_fail_total(e);
 	}
 	KUNIT_EXPECT_EQ(test, total, RACE_THREADS * RACE_ROUNDS);
 }
@@ -659,6 +742,8 @@ static struct kunit_case module_stats_test_cases[] = {
 	KUNIT_CASE(stats_test_chunked_reads),
 	KUNIT_CASE(stats_test_cap),
 	KUNIT_CASE(stats_test_alloc_failure),
+	KUNIT_CASE(stats_test_attribution),
+	KUNIT_CASE(stats_test_dups_file),
 	KUNIT_CASE_SLOW(stats_test_concurrency),
 	KUNIT_CASE(stats_test_past_4g),
 	{}

@@ -314,12 +314,65 @@ def run_checks(blocks, console, root):
         check(f"nonroot:{f}:refused", "read=EACCES" in blocks.get(f"nonroot.{f}", ""),
               blocks.get(f"nonroot.{f}", "no block").strip())
 
+    check_dups(blocks, final, root, names)
+
     # 7. No WARN, BUG or lockdep report on the console.
     text = open(console, errors="replace").read()
     check("console:panic_on_warn-set", "panic_on_warn=1" in text, "not on the command line")
     hits = [line for line in text.splitlines() + blocks.get("kernel_log", "").splitlines()
             if KERNEL_REPORT.search(line)]
     check("console:no-kernel-reports", not hits, hits[0] if hits else "")
+
+
+def parse_dups(text):
+    """dup_failures: (version line, records by name, problems)."""
+    lines = (text or "").split("\n")
+    recs, problems = {}, []
+    if not text or not text.endswith("\n"):
+        problems.append("empty or no final newline")
+    for n, line in enumerate(lines[2:-1], 3):
+        f = line.split()
+        if len(f) != 9 or not all(x.isdigit() for x in f[1:8]):
+            problems.append(f"line {n}: {line!r}")
+            continue
+        recs[f[0]] = dict(zip(("failures", "becoming", "load", "wasted", "first_ns",
+                               "last_ns", "last_pid"), map(int, f[1:8])),
+                          comm=f[8], order=n)
+    return lines[:2], recs, problems
+
+
+def check_dups(blocks, final, root, names):
+    head, recs, problems = parse_dups(blocks.get("dup_failures"))
+    check("dups:version-header", head == [
+        "# module dup_failures v1",
+        "# name failures becoming load wasted_bytes first_ns last_ns last_pid last_comm"],
+        f"header {head}")
+    check("dups:well-formed", not problems, "; ".join(problems[:3]))
+    check("dups:same-names-as-stats", set(recs) == set(final),
+          f"only in dup_failures: {sorted(set(recs) - set(final))[:3]}, "
+          f"only in stats: {sorted(set(final) - set(recs))[:3]}")
+    bad = [n for n, r in recs.items() if final.get(n) != [(
+        r["failures"], reason_for(r["becoming"], r["load"]))]
+        or r["becoming"] + r["load"] != r["failures"]]
+    check("dups:counts-match-stats", not bad, f"{[(n, recs[n], final.get(n)) for n in bad[:2]]}")
+    bad = [n for n, r in recs.items() if r["comm"] != "modload" or r["last_pid"] <= 1
+           or not 0 < r["first_ns"] <= r["last_ns"]]
+    check("dups:task-and-times", not bad, f"{[(n, recs[n]) for n in bad[:2]]}")
+    order = sorted(recs.values(), key=lambda r: r["order"])
+    check("dups:first-seen-order", all(a["first_ns"] <= b["first_ns"]
+                                       for a, b in zip(order, order[1:])),
+          "first_ns not increasing down the file")
+    r = recs.get("mst_seq", {})
+    check("dups:seq-wasted", r.get("wasted") == size(root, "modules/seq.ko"),
+          f"{r.get('wasted')} != {size(root, 'modules/seq.ko')}")
+    for scn, mod in (("race", "mst_race"), ("racexz", "mst_racexz")):
+        d = delta(blocks, scn)
+        want = d.get("invalid_becoming_bytes", 0) + d.get("invalid_mod_bytes", 0)
+        got = recs.get(mod, {}).get("wasted")
+        check(f"dups:{scn}-wasted-equals-counters", got == want, f"{got} != {want}")
+    bad = [n for n in names if recs.get(n, {}).get("wasted") !=
+           9 * size(root, f"modules/distinct/{n}.ko")]
+    check("dups:distinct-wasted", not bad, f"{len(bad)} wrong, e.g. {bad[:3]}")
 
 
 def summary(blocks):
