@@ -9,16 +9,20 @@
 #include <linux/debugfs.h>
 #include <linux/hashtable.h>
 #include <linux/math64.h>
+#include <linux/kstrtox.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/rculist.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/srcu.h>
 #include <linux/stringhash.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
+#include <linux/vmalloc.h>
 #include <kunit/static_stub.h>
 #include <uapi/linux/module.h>
 
@@ -122,6 +126,13 @@
  * CLOCK_BOOTTIME in nanoseconds, and ``last_pid``/``last_comm`` name the task
  * whose load failed latest. White space and backslashes in ``last_comm`` are
  * escaped as octal (``\040``). A new version adds fields at the end.
+ *
+ * Writing ``1`` to ``reset`` (root only) starts a new measurement window:
+ * every counter and both lists start again from zero, at once, so that a
+ * reader sees either the old window or the new one. The ``Window start ns``
+ * line of ``stats`` says when the window began (CLOCK_BOOTTIME, 0 for the
+ * window that began at boot), so that a reset is not mistaken for a quiet
+ * boot. Any other value written is refused with -EINVAL and changes nothing.
  */
 
 enum mod_stat_item {
@@ -251,10 +262,11 @@ struct mod_fail_load {
  * @lock: serialises adding entries to @names and @failed
  * @nr_tracked: entries in @failed, under @lock
  * @max_tracked: most entries @failed may hold
+ * @since_ns: CLOCK_BOOTTIME when this measurement window began, 0 at boot
  * @failed: duplicate failures by name, in the order first seen (RCU)
  * @names: the same entries, hashed by name (RCU)
  *
- * The kernel has one instance; tests build their own.
+ * The kernel has one instance per measurement window; tests build their own.
  */
 struct mod_stats {
 	atomic64_t counters[MOD_STAT_COUNT];
@@ -262,15 +274,48 @@ struct mod_stats {
 	spinlock_t lock;
 	unsigned int nr_tracked;
 	unsigned int max_tracked;
+	u64 since_ns;
 	struct list_head failed;
 	DECLARE_HASHTABLE(names, MOD_STATS_HASH_BITS);
 };
 
-static struct mod_stats mod_stats = {
-	.lock		= __SPIN_LOCK_UNLOCKED(mod_stats.lock),
+/* The window from boot to the first reset. */
+static struct mod_stats mod_stats_boot = {
+	.lock		= __SPIN_LOCK_UNLOCKED(mod_stats_boot.lock),
 	.max_tracked	= MOD_STATS_MAX_TRACKED,
-	.failed		= LIST_HEAD_INIT(mod_stats.failed),
+	.failed		= LIST_HEAD_INIT(mod_stats_boot.failed),
 };
+
+/*
+ * The current window. Hooks and readers use it inside mod_stats_srcu; a
+ * reset publishes a new one and frees the old one once they are done. SRCU
+ * rather than RCU because recording the first failure of a name allocates.
+ */
+DEFINE_STATIC_SRCU(mod_stats_srcu);
+static struct mod_stats __rcu *mod_stats_live = RCU_INITIALIZER(&mod_stats_boot);
+/* Serialises resets. */
+static DEFINE_MUTEX(mod_stats_reset_lock);
+
+#define live_stats()	srcu_dereference(mod_stats_live, &mod_stats_srcu)
+
+static void stats_init(struct mod_stats *s, unsigned int max_tracked)
+{
+	spin_lock_init(&s->lock);
+	INIT_LIST_HEAD(&s->failed);
+	hash_init(s->names);
+	s->max_tracked = max_tracked;
+}
+
+/* Free an instance nobody uses any more. */
+static void stats_free(struct mod_stats *s)
+{
+	struct mod_fail_load *e, *tmp;
+
+	list_for_each_entry_safe(e, tmp, &s->failed, list)
+		kfree(e);
+	if (s != &mod_stats_boot)
+		vfree(s);
+}
 
 static void stats_add(struct mod_stats *s, enum mod_stat_item count,
 		      enum mod_stat_item bytes, u64 nbytes)
@@ -486,6 +531,7 @@ static void stats_render(struct mod_stats *s, struct seq_file *m)
 	}
 
 	seq_printf(m, "%25s\t%llu\n", "Untracked dup failures", v[MOD_STAT_UNTRACKED_DUPS]);
+	seq_printf(m, "%25s\t%llu\n", "Window start ns", s->since_ns);
 
 	rcu_read_lock();
 	if (!list_empty(&s->failed)) {
@@ -536,6 +582,30 @@ static void stats_render_dups(struct mod_stats *s, struct seq_file *m)
 	rcu_read_unlock();
 }
 
+/*
+ * Start a new measurement window in *@sp: a reader sees the old window or
+ * the new one, whole, never a mix.
+ */
+static int stats_reset(struct mod_stats __rcu **sp)
+{
+	struct mod_stats *new, *old;
+
+	new = vzalloc(sizeof(*new));
+	if (!new)
+		return -ENOMEM;
+	stats_init(new, MOD_STATS_MAX_TRACKED);
+	new->since_ns = stats_now();
+
+	mutex_lock(&mod_stats_reset_lock);
+	old = rcu_replace_pointer(*sp, new, lockdep_is_held(&mod_stats_reset_lock));
+	mutex_unlock(&mod_stats_reset_lock);
+
+	/* Hooks and readers still in the old window finish with it first. */
+	synchronize_srcu(&mod_stats_srcu);
+	stats_free(old);
+	return 0;
+}
+
 /**
  * mod_stat_bump_loaded() - account a module that loaded successfully
  * @total_size: bytes of memory the module occupies
@@ -545,7 +615,10 @@ static void stats_render_dups(struct mod_stats *s, struct seq_file *m)
  */
 void mod_stat_bump_loaded(unsigned int total_size, unsigned int text_size)
 {
-	stats_bump_loaded(&mod_stats, total_size, text_size);
+	int idx = srcu_read_lock(&mod_stats_srcu);
+
+	stats_bump_loaded(live_stats(), total_size, text_size);
+	srcu_read_unlock(&mod_stats_srcu, idx);
 }
 
 /**
@@ -556,7 +629,10 @@ void mod_stat_bump_loaded(unsigned int total_size, unsigned int text_size)
  */
 void mod_stat_bump_kread(unsigned long len)
 {
-	stats_bump_kread(&mod_stats, len);
+	int idx = srcu_read_lock(&mod_stats_srcu);
+
+	stats_bump_kread(live_stats(), len);
+	srcu_read_unlock(&mod_stats_srcu, idx);
 }
 
 /**
@@ -567,7 +643,10 @@ void mod_stat_bump_kread(unsigned long len)
  */
 void mod_stat_bump_decompress(unsigned long len)
 {
-	stats_bump_decompress(&mod_stats, len);
+	int idx = srcu_read_lock(&mod_stats_srcu);
+
+	stats_bump_decompress(live_stats(), len);
+	srcu_read_unlock(&mod_stats_srcu, idx);
 }
 
 /**
@@ -579,7 +658,10 @@ void mod_stat_bump_decompress(unsigned long len)
  */
 void mod_stat_bump_becoming(struct load_info *info, int flags)
 {
-	stats_bump_becoming(&mod_stats, info, flags);
+	int idx = srcu_read_lock(&mod_stats_srcu);
+
+	stats_bump_becoming(live_stats(), info, flags);
+	srcu_read_unlock(&mod_stats_srcu, idx);
 }
 
 /**
@@ -591,7 +673,10 @@ void mod_stat_bump_becoming(struct load_info *info, int flags)
  */
 void mod_stat_bump_invalid(struct load_info *info, int flags)
 {
-	stats_bump_invalid(&mod_stats, info, flags);
+	int idx = srcu_read_lock(&mod_stats_srcu);
+
+	stats_bump_invalid(live_stats(), info, flags);
+	srcu_read_unlock(&mod_stats_srcu, idx);
 }
 
 /**
@@ -610,45 +695,87 @@ void try_add_failed_module(const char *name, enum fail_dup_mod_reason reason,
 			   const struct load_info *info)
 {
 	u64 compressed = 0;
+	int idx;
 
 #ifdef CONFIG_MODULE_DECOMPRESS
 	/* Set only when this load decompressed its file. */
 	compressed = info->compressed_len;
 #endif
-	stats_add_failed(&mod_stats, name, reason,
+	idx = srcu_read_lock(&mod_stats_srcu);
+	stats_add_failed(live_stats(), name, reason,
 			 stats_wasted(info, compressed, reason == FAIL_DUP_MOD_LOAD));
+	srcu_read_unlock(&mod_stats_srcu, idx);
 }
 
+/* The files' private data is the window pointer: &mod_stats_live. */
 static int mod_stats_show(struct seq_file *m, void *v)
 {
-	stats_render(m->private, m);
+	struct mod_stats __rcu **sp = m->private;
+	int idx = srcu_read_lock(&mod_stats_srcu);
+
+	stats_render(srcu_dereference(*sp, &mod_stats_srcu), m);
+	srcu_read_unlock(&mod_stats_srcu, idx);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mod_stats);
 
 static int mod_dups_show(struct seq_file *m, void *v)
 {
-	stats_render_dups(m->private, m);
+	struct mod_stats __rcu **sp = m->private;
+	int idx = srcu_read_lock(&mod_stats_srcu);
+
+	stats_render_dups(srcu_dereference(*sp, &mod_stats_srcu), m);
+	srcu_read_unlock(&mod_stats_srcu, idx);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mod_dups);
 
+/* A counter file's private data is its enum mod_stat_item. */
 static int mod_stat_counter_get(void *data, u64 *val)
 {
-	*val = atomic64_read(data);
+	int idx = srcu_read_lock(&mod_stats_srcu);
+
+	*val = atomic64_read(&live_stats()->counters[(unsigned long)data]);
+	srcu_read_unlock(&mod_stats_srcu, idx);
 	return 0;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(mod_stat_counter_fops, mod_stat_counter_get, NULL, "%llu\n");
 
+/* Writing 1 (or y) starts a new window; anything else is refused. */
+static ssize_t mod_stats_reset_write(struct file *file, const char __user *buf,
+				     size_t count, loff_t *ppos)
+{
+	bool reset;
+	int err;
+
+	err = kstrtobool_from_user(buf, count, &reset);
+	if (err)
+		return err;
+	if (!reset)
+		return -EINVAL;
+	err = stats_reset(file->private_data);
+	return err ?: count;
+}
+
+static const struct file_operations mod_stats_reset_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.write	= mod_stats_reset_write,
+	.llseek	= noop_llseek,
+};
+
 static int __init module_stats_init(void)
 {
-	int i;
+	unsigned long i;
 
 	for (i = 0; i < MOD_STAT_COUNT; i++)
 		debugfs_create_file_unsafe(mod_stat_names[i], 0400, mod_debugfs_root,
-					   &mod_stats.counters[i], &mod_stat_counter_fops);
-	debugfs_create_file("stats", 0400, mod_debugfs_root, &mod_stats, &mod_stats_fops);
-	debugfs_create_file("dup_failures", 0400, mod_debugfs_root, &mod_stats, &mod_dups_fops);
+					   (void *)i, &mod_stat_counter_fops);
+	debugfs_create_file("stats", 0400, mod_debugfs_root, &mod_stats_live, &mod_stats_fops);
+	debugfs_create_file("dup_failures", 0400, mod_debugfs_root, &mod_stats_live,
+			    &mod_dups_fops);
+	debugfs_create_file("reset", 0200, mod_debugfs_root, &mod_stats_live,
+			    &mod_stats_reset_fops);
 	return 0;
 }
 module_init(module_stats_init);

@@ -18,12 +18,7 @@
 
 static void stats_test_free(void *data)
 {
-	struct mod_stats *s = data;
-	struct mod_fail_load *e, *tmp;
-
-	list_for_each_entry_safe(e, tmp, &s->failed, list)
-		kfree(e);
-	vfree(s);
+	stats_free(data);
 }
 
 static struct mod_stats *stats_test_new(struct kunit *test, unsigned int max_tracked)
@@ -31,10 +26,7 @@ static struct mod_stats *stats_test_new(struct kunit *test, unsigned int max_tra
 	struct mod_stats *s = vzalloc(sizeof(*s));
 
 	KUNIT_ASSERT_NOT_NULL(test, s);
-	spin_lock_init(&s->lock);
-	INIT_LIST_HEAD(&s->failed);
-	hash_init(s->names);
-	s->max_tracked = max_tracked;
+	stats_init(s, max_tracked);
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, stats_test_free, s));
 	return s;
 }
@@ -277,6 +269,7 @@ static const char golden_text[] =
 	"    Avg fail decomp bytes\t777\n"
 	"  Average fail load bytes\t1000\n"
 	"   Untracked dup failures\t0\n"
+	"          Window start ns\t0\n"
 	"Duplicate failed modules:\n"
 	"              Module-name\t How-many-times\t                   Reason\n"
 	"                    alpha\t              2\t                 Becoming\n"
@@ -316,7 +309,8 @@ static const char empty_text[] =
 	"    Failed becoming bytes\t0\n"
 	"        Failed kmod bytes\t0\n"
 	" Virtual mem wasted bytes\t0\n"
-	"   Untracked dup failures\t0\n";
+	"   Untracked dup failures\t0\n"
+	"          Window start ns\t0\n";
 
 /* An empty instance has no averages and no table. */
 static void stats_test_empty(struct kunit *test)
@@ -391,10 +385,15 @@ static void stats_test_long_name(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, text + strlen(text) - strlen(row), row);
 }
 
-/* Read the stats file of @s through its file operations, @chunk bytes at a time. */
-static size_t stats_test_read(struct kunit *test, struct mod_stats *s, size_t chunk,
-			      char *out, size_t size)
+/*
+ * Read the stats file of the window *@sp through its file operations, @chunk
+ * bytes at a time. Between reads, change the statistics; after the first
+ * read, call @mid_read if there is one.
+ */
+static size_t stats_test_read(struct kunit *test, struct mod_stats __rcu **sp, size_t chunk,
+			      char *out, size_t size, void (*mid_read)(struct mod_stats __rcu **))
 {
+	struct mod_stats *s;
 	struct inode *inode = kunit_kzalloc(test, sizeof(*inode), GFP_KERNEL);
 	struct file *file = kunit_kzalloc(test, sizeof(*file), GFP_KERNEL);
 	size_t pos = 0;
@@ -402,7 +401,7 @@ static size_t stats_test_read(struct kunit *test, struct mod_stats *s, size_t ch
 
 	KUNIT_ASSERT_NOT_NULL(test, inode);
 	KUNIT_ASSERT_NOT_NULL(test, file);
-	inode->i_private = s;
+	inode->i_private = sp;
 	file->f_mode = FMODE_READ;
 	KUNIT_ASSERT_EQ(test, mod_stats_fops.open(inode, file), 0);
 
@@ -419,7 +418,10 @@ static size_t stats_test_read(struct kunit *test, struct mod_stats *s, size_t ch
 		KUNIT_EXPECT_LE(test, n, chunk);
 		if (n > 0)
 			pos += n;
+		if (mid_read && pos == n)
+			mid_read(sp);
 		/* Change the statistics mid-read: the reader must not see it. */
+		s = rcu_dereference_protected(*sp, true);
 		stats_test_fail(s, "changed_mid_read", FAIL_DUP_MOD_LOAD);
 		stats_bump_kread(s, 1);
 	} while (n > 0 && pos < size);
@@ -432,6 +434,7 @@ static size_t stats_test_read(struct kunit *test, struct mod_stats *s, size_t ch
 static void stats_test_chunked_reads(struct kunit *test)
 {
 	struct mod_stats *s = stats_test_new(test, 128);
+	struct mod_stats __rcu *live = RCU_INITIALIZER(s);
 	size_t size = 8 * PAGE_SIZE;
 	char *out = stats_test_buf(test, size);
 	char name[MODULE_NAME_LEN];
@@ -451,7 +454,7 @@ static void stats_test_chunked_reads(struct kunit *test)
 		KUNIT_ASSERT_GT(test, len, PAGE_SIZE);
 
 		memset(out, 0, size);
-		got = stats_test_read(test, s, chunk, out, size);
+		got = stats_test_read(test, &live, chunk, out, size, NULL);
 		KUNIT_EXPECT_EQ_MSG(test, got, len, "chunk size %zu", chunk);
 		KUNIT_EXPECT_TRUE_MSG(test, !memcmp(out, want, len), "chunk size %zu", chunk);
 	}
@@ -534,11 +537,95 @@ static const char dups_header[] =
 	"# module dup_failures v1\n"
 	"# name failures becoming load wasted_bytes first_ns last_ns last_pid last_comm\n";
 
+static void stats_test_free_window(void *data)
+{
+	struct mod_stats __rcu **sp = data;
+
+	stats_free(rcu_dereference_protected(*sp, true));
+}
+
 static u64 stats_test_clock;
 
 static u64 stats_test_now(void)
 {
 	return stats_test_clock;
+}
+
+static void stats_test_reset_window(struct mod_stats __rcu **sp)
+{
+	stats_test_clock = 7000;
+	stats_reset(sp);
+}
+
+static const char reset_text[] =
+	"         Mods ever loaded\t0\n"
+	"     Mods failed on kread\t0\n"
+	"Mods failed on decompress\t0\n"
+	"  Mods failed on becoming\t0\n"
+	"      Mods failed on load\t0\n"
+	"        Total module size\t0\n"
+	"      Total mod text size\t0\n"
+	"       Failed kread bytes\t0\n"
+	"  Failed decompress bytes\t0\n"
+	"    Failed becoming bytes\t0\n"
+	"        Failed kmod bytes\t0\n"
+	" Virtual mem wasted bytes\t0\n"
+	"   Untracked dup failures\t0\n"
+	"          Window start ns\t7000\n";
+
+/*
+ * A reset clears every counter and the list at once: a reader that opened
+ * the file before it reads the old window whole, a new reader the new one,
+ * which says when it began.
+ */
+static void stats_test_reset(struct kunit *test)
+{
+	struct mod_stats __rcu **sp = kunit_kzalloc(test, sizeof(*sp), GFP_KERNEL);
+	struct mod_stats *s = vzalloc(sizeof(*s));
+	size_t size = 4 * PAGE_SIZE;
+	char *out = stats_test_buf(test, size);
+	struct load_info info = { .len = 4096 };
+	struct mod_fail_load *e;
+	struct seq_file m = { };
+	const char *before;
+	size_t got;
+
+	KUNIT_ASSERT_NOT_NULL(test, sp);
+	if (!s)
+		KUNIT_FAIL_AND_ABORT(test, "vzalloc failed");
+	stats_init(s, 16);
+	RCU_INIT_POINTER(*sp, s);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, stats_test_free_window, sp));
+	kunit_activate_static_stub(test, stats_now, stats_test_now);
+
+	stats_bump_loaded(s, 1000, 300);
+	stats_bump_becoming(s, &info, 0);
+	stats_test_fail(s, "before_reset", FAIL_DUP_MOD_BECOMING);
+	before = stats_test_render(test, s, size);
+
+	/* The reset happens after the first chunk, while the file is open. */
+	got = stats_test_read(test, sp, 16, out, size, stats_test_reset_window);
+	KUNIT_EXPECT_EQ(test, got, strlen(before));
+	KUNIT_EXPECT_TRUE(test, !memcmp(out, before, got));
+
+	/* stats_test_read() changed the new window after the reset; start again. */
+	stats_test_clock = 7000;
+	KUNIT_ASSERT_EQ(test, 0, stats_reset(sp));
+	s = rcu_dereference_protected(*sp, true);
+	KUNIT_EXPECT_STREQ(test, stats_test_render(test, s, size), reset_text);
+	KUNIT_EXPECT_TRUE(test, list_empty(&s->failed));
+	KUNIT_EXPECT_EQ(test, s->nr_tracked, 0);
+
+	m.buf = stats_test_buf(test, PAGE_SIZE);
+	m.size = PAGE_SIZE;
+	stats_render_dups(s, &m);
+	KUNIT_EXPECT_EQ(test, m.count, strlen(dups_header));
+
+	/* The new window counts from zero. */
+	stats_test_fail(s, "before_reset", FAIL_DUP_MOD_LOAD);
+	e = stats_test_find(s, "before_reset");
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, mod_fail_total(e), 1);
 }
 
 /* Each name keeps its bytes, counts per reason, times and latest task. */
@@ -744,6 +831,7 @@ static struct kunit_case module_stats_test_cases[] = {
 	KUNIT_CASE(stats_test_alloc_failure),
 	KUNIT_CASE(stats_test_attribution),
 	KUNIT_CASE(stats_test_dups_file),
+	KUNIT_CASE(stats_test_reset),
 	KUNIT_CASE_SLOW(stats_test_concurrency),
 	KUNIT_CASE(stats_test_past_4g),
 	{}

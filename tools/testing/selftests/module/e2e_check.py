@@ -310,11 +310,13 @@ def run_checks(blocks, console, root):
           and len(files) >= 12, f"files: {files}")
     for m in modes:
         f = m[2].rsplit("/", 1)[1]
-        check(f"modes:{f}:0400-root", m[:2] == ["400", "root"], f"mode {m[:2]}")
+        want = "200" if f == "reset" else "400"
+        check(f"modes:{f}:0{want}-root", m[:2] == [want, "root"], f"mode {m[:2]}")
         check(f"nonroot:{f}:refused", "read=EACCES" in blocks.get(f"nonroot.{f}", ""),
               blocks.get(f"nonroot.{f}", "no block").strip())
 
     check_dups(blocks, final, root, names)
+    check_reset(blocks, root)
 
     # 7. No WARN, BUG or lockdep report on the console.
     text = open(console, errors="replace").read()
@@ -373,6 +375,36 @@ def check_dups(blocks, final, root, names):
     bad = [n for n in names if recs.get(n, {}).get("wasted") !=
            9 * size(root, f"modules/distinct/{n}.ko")]
     check("dups:distinct-wasted", not bad, f"{len(bad)} wrong, e.g. {bad[:3]}")
+
+
+def check_reset(blocks, root):
+    before = blocks.get("reset.before")
+    check("reset:bad-write-refused-nothing-lost",
+          "status=0" not in blocks.get("reset.bad", "status=0") and before
+          and blocks.get("reset.bad_stats") == before, blocks.get("reset.bad", "no block"))
+    check("reset:write-accepted", "status=0" in blocks.get("reset.write", ""),
+          blocks.get("reset.write", "no block"))
+    pre, rows, problems = parse_stats(blocks.get("reset.after"))
+    nonzero = {k: v for k, v in pre.items() if v and k != "Window start ns"}
+    check("reset:everything-cleared", not problems and not rows and not nonzero,
+          f"rows {rows[:2]}, non-zero {nonzero}, {problems[:2]}")
+    _, recs, _ = parse_dups(blocks.get("dup_failures"))
+    last = max((r["last_ns"] for r in recs.values()), default=0)
+    check("reset:window-start-shown", pre.get("Window start ns", 0) > last > 0,
+          f"window start {pre.get('Window start ns')}, last failure before it {last}")
+    head, recs, problems = parse_dups(blocks.get("reset.dups"))
+    check("reset:dup-failures-cleared", not recs and not problems and len(head) == 2,
+          f"{len(recs)} records")
+    d, ld = delta(blocks, "reset_seq"), loader(blocks.get("reset_seq.loader"))
+    seq_len = size(root, "modules/seq.ko")
+    after = counters(blocks.get("reset_seq.after"))
+    want = {k: 0 for k in after}
+    want.update(failed_becoming=1, invalid_becoming_bytes=seq_len)
+    check("reset:counts-from-zero", ld.get("EEXIST") == 1 and after == want,
+          f"loader {ld}, counters {after}")
+    pre, rows, problems = parse_stats(blocks.get("reset.final"))
+    check("reset:table-from-zero", rows == [("mst_seq", 1, "Becoming")] and not problems,
+          f"rows {rows}")
 
 
 def summary(blocks):

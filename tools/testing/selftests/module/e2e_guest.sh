@@ -144,6 +144,19 @@ fi
 if [ -f "$T/trace" ]; then
 	block trace cat "$T/trace"
 fi
+# Before and after without a reboot: a refused write loses nothing, a reset
+# starts from zero, and the next duplicate is the only thing counted.
+if [ -f "$S/reset" ]; then
+	block reset.before cat "$S/stats"
+	block reset.bad sh -c "echo 0 >$S/reset; echo status=\$?"
+	block reset.bad_stats cat "$S/stats"
+	block reset.write sh -c "echo 1 >$S/reset; echo status=\$?"
+	block reset.after cat "$S/stats"
+	block reset.dups cat "$S/dup_failures"
+	scenario reset_seq -t 1 -r 1 $M/seq.ko
+	block reset.final cat "$S/stats"
+fi
+
 block proc_modules cat /proc/modules
 block kernel_log dmesg
 echo "=== DONE" >&3
