@@ -77,6 +77,29 @@ for doc in "module debugging statistics overview" \
 	fi
 done
 
+# Documentation: each page parses as reStructuredText without a warning
+# (docutils, as Sphinx uses it) and is in its directory's index.
+for f in $(grep -E '^Documentation/.*\.rst$' "$BUILD/overlay.list"); do
+	if out=$(/usr/bin/python3 - "$tree/$f" 2>&1 <<'PY'
+import sys
+import docutils.core
+src = open(sys.argv[1]).read()
+docutils.core.publish_string(src, source_path=sys.argv[1], writer_name="null",
+                             settings_overrides={"halt_level": 2, "report_level": 2})
+PY
+	); then
+		result check PASS "docs:rst:$f"
+	else
+		result check FAIL "docs:rst:$f" "$(printf '%s\n' "$out" | tail -n 1)"
+	fi
+	page=$(basename "$f" .rst)
+	if grep -qx "   $page" "$tree/$(dirname "$f")/index.rst"; then
+		result check PASS "docs:indexed:$f"
+	else
+		result check FAIL "docs:indexed:$f" "not in $(dirname "$f")/index.rst"
+	fi
+done
+
 stage 3/5 "sparse (C=2) and W=1 on kernel/module"
 "$TOP/harness/qemu-kernel.sh" "$tree" >/dev/null
 out=$BUILD/qemu-x86_64

@@ -7,7 +7,7 @@
 
 PKGS="linux-source-6.12 flex bison bc libelf-dev libssl-dev cpio xz-utils
       qemu-system-x86 busybox-static sparse ccache rsync patch make gcc libc6-dev
-      python3 perl git kmod"
+      python3 python3-docutils perl git kmod"
 
 missing()
 {

@@ -674,7 +674,7 @@ static void stats_test_dups_file(struct kunit *test)
 	stats_test_clock = 5000000000ULL;
 	stats_add_failed(s, "first", FAIL_DUP_MOD_BECOMING, 10);
 	stats_test_clock = 6000000000ULL;
-	stats_add_failed(s, "second", FAIL_DUP_MOD_LOAD, 2 * SZ_3G_BYTES);
+	stats_add_failed(s, "second", FAIL_DUP_MOD_LOAD, 2ULL * SZ_3G_BYTES);
 	stats_add_failed(s, "first", FAIL_DUP_MOD_LOAD, 30);
 
 	m.count = 0;
