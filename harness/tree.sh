@@ -82,10 +82,12 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 	while read -r p _; do
 		case "$p" in ''|'#'*) continue ;; esac
 		[ -f "$TOP/patches/$p" ] || die "patches/series names $p, which does not exist"
-		if ! out=$(patch -d "$TREE" -p1 -N -s -f --no-backup-if-mismatch -r - \
+		if ! out=$(patch -d "$TREE" -p1 -N -f --no-backup-if-mismatch -r - \
 			   <"$TOP/patches/$p" 2>&1); then
-			files=$(printf '%s\n' "$out" | grep -B1 -i 'FAILED\|reversed\|can.t find file' |
-				sed -n 's/^patching file //p' | sort -u | tr '\n' ' ')
+			files=$(printf '%s\n' "$out" | awk '
+				/^patching file / { f = $3 }
+				/FAILED|[Rr]eversed|can.t find file/ && f != "" { print f; f = "" }' |
+				sort -u | tr '\n' ' ')
 			printf '%s\n' "$out" | sed 's/^/    /' >&2
 			die "patches/$p does not apply to $base_id (failing: ${files:-see above}); the tree at $TREE is left unstamped and will be rebuilt on the next run"
 		fi
