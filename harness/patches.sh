@@ -27,20 +27,29 @@ mapfile -t touched < <( {
 	printf '%s\n' "${overlay[@]}"
 } | sort -u)
 
+# seed_repo DIR: a git repository holding the base's version of every file
+# the series touches, committed as "base".
+seed_repo()
+{
+	local dir=$1 f
+
+	mkdir -p "$dir"
+	git -C "$dir" init -q
+	git -C "$dir" config user.name "modstats harness"
+	git -C "$dir" config user.email "harness@localhost"
+	for f in "${touched[@]}"; do
+		if [ -f "$base/$f" ]; then
+			mkdir -p "$dir/$(dirname "$f")"
+			cp "$base/$f" "$dir/$f"
+		fi
+	done
+	git -C "$dir" add -A
+	git -C "$dir" commit -q -m "base" || die "nothing of the base to commit in $dir"
+}
+
 stage 2/3 "committing the series in a scratch repository"
 rm -rf "$repo" "$outdir"
-mkdir -p "$repo"
-git -C "$repo" init -q
-git -C "$repo" config user.name "modstats harness"
-git -C "$repo" config user.email "harness@localhost"
-for f in "${touched[@]}"; do
-	if [ -f "$base/$f" ]; then
-		mkdir -p "$repo/$(dirname "$f")"
-		cp "$base/$f" "$repo/$f"
-	fi
-done
-git -C "$repo" add -A
-git -C "$repo" commit -q -m "base" || die "nothing of the base to commit"
+seed_repo "$repo"
 git -C "$repo" tag base
 while read -r p _; do
 	case "$p" in ''|'#'*) continue ;; esac
@@ -60,17 +69,8 @@ n=$(ls "$outdir"/*.patch | wc -l)
 stage 3/3 "checking that the $n patches apply with git am to a fresh base"
 check=$BUILD/patches-check
 rm -rf "$check"
-mkdir -p "$check"
-git -C "$check" init -q
-for f in "${touched[@]}"; do
-	if [ -f "$base/$f" ]; then
-		mkdir -p "$check/$(dirname "$f")"
-		cp "$base/$f" "$check/$f"
-	fi
-done
-git -C "$check" add -A
-git -C "$check" -c user.name=check -c user.email=check@localhost commit -q -m base
-git -C "$check" -c user.name=check -c user.email=check@localhost am -q "$outdir"/*.patch ||
+seed_repo "$check"
+git -C "$check" am -q "$outdir"/*.patch ||
 	die "the generated series does not apply with git am"
 for f in "${overlay[@]}"; do
 	cmp -s "$check/$f" "$TOP/$f" || die "after git am, $f differs from the overlay"

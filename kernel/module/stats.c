@@ -707,26 +707,27 @@ void try_add_failed_module(const char *name, enum fail_dup_mod_reason reason,
 	srcu_read_unlock(&mod_stats_srcu, idx);
 }
 
-/* The files' private data is the window pointer: &mod_stats_live. */
-static int mod_stats_show(struct seq_file *m, void *v)
+/* Render the window that the file's private data (&mod_stats_live) points to. */
+static int stats_show_window(struct seq_file *m,
+			     void (*render)(struct mod_stats *s, struct seq_file *m))
 {
 	struct mod_stats __rcu **sp = m->private;
 	int idx = srcu_read_lock(&mod_stats_srcu);
 
-	stats_render(srcu_dereference(*sp, &mod_stats_srcu), m);
+	render(srcu_dereference(*sp, &mod_stats_srcu), m);
 	srcu_read_unlock(&mod_stats_srcu, idx);
 	return 0;
+}
+
+static int mod_stats_show(struct seq_file *m, void *v)
+{
+	return stats_show_window(m, stats_render);
 }
 DEFINE_SHOW_ATTRIBUTE(mod_stats);
 
 static int mod_dups_show(struct seq_file *m, void *v)
 {
-	struct mod_stats __rcu **sp = m->private;
-	int idx = srcu_read_lock(&mod_stats_srcu);
-
-	stats_render_dups(srcu_dereference(*sp, &mod_stats_srcu), m);
-	srcu_read_unlock(&mod_stats_srcu, idx);
-	return 0;
+	return stats_show_window(m, stats_render_dups);
 }
 DEFINE_SHOW_ATTRIBUTE(mod_dups);
 
