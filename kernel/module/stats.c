@@ -47,8 +47,9 @@
  * A failure is counted once, at the stage it happened, and its byte counter
  * gets every byte that was allocated for that load and then freed unused.
  *
- * All counters are 64-bit atomics that only grow. Updating them takes no lock,
- * and reading them never blocks module loading.
+ * All counters are 64-bit atomics that only grow, until a write to the reset
+ * file starts a new measurement window. Updating them takes no lock, and
+ * reading them never blocks module loading.
  */
 
 /**
