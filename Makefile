@@ -39,7 +39,7 @@ patches:
 	@harness/patches.sh
 
 clean:
-	rm -rf build/kunit-* build/qemu-* build/e2e-* build/initramfs-* \
+	rm -rf build/kunit-* build/qemu-* build/nostats-* build/e2e-* build/initramfs-* \
 		build/patches* build/results build/modload build/*.log
 
 distclean:
