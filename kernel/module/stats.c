@@ -24,6 +24,7 @@
 #include <linux/timekeeping.h>
 #include <linux/vmalloc.h>
 #include <kunit/static_stub.h>
+#include <trace/events/module.h>
 #include <uapi/linux/module.h>
 
 #include "internal.h"
@@ -114,19 +115,29 @@
  *     early_mod_check() together, as when a request is issued per CPU.
  *   * untracked_dup_failures: duplicate failures that were counted but could
  *     not be listed by name (see the cap above).
+ *   * merged_loads: finit_module() calls that found a load of the same file
+ *     in progress, waited for it and returned its result. They waste no
+ *     memory and are not failures, but each was a redundant request.
  *
  * ``dup_failures`` lists the same names as the table in ``stats``, with who
- * and when. Its first line is a version, ``# module dup_failures v1``; the
- * second names the fields; then each line is one name, in the order first
- * seen, with nine fields separated by single spaces:
+ * and when, and the names that had merged loads. Its first line is a
+ * version, ``# module dup_failures v2``; the second names the fields; then
+ * each line is one name, in the order first seen, with ten fields separated
+ * by single spaces:
  *
- *   name failures becoming load wasted_bytes first_ns last_ns last_pid last_comm
+ *   name failures becoming load wasted_bytes first_ns last_ns last_pid last_comm merged
  *
  * ``becoming`` and ``load`` count the failures per reason, ``wasted_bytes``
  * is the memory those loads allocated and freed, the times are
  * CLOCK_BOOTTIME in nanoseconds, and ``last_pid``/``last_comm`` name the task
  * whose load failed latest. White space and backslashes in ``last_comm`` are
- * escaped as octal (``\040``). A new version adds fields at the end.
+ * escaped as octal (``\040``); it is ``-`` for a name that only had merged
+ * loads. ``merged`` counts the merged loads of the name. A new version adds
+ * fields at the end.
+ *
+ * Each failure counted above also fires the module:module_load_fail trace
+ * event, in the failing task, with the name if it was read, the stage, the
+ * bytes wasted and the error, so that a tracer can show who asked.
  *
  * Writing ``1`` to ``reset`` (root only) starts a new measurement window:
  * every counter and both lists start again from zero, at once, so that a
@@ -149,6 +160,7 @@ enum mod_stat_item {
 	MOD_STAT_FAILED_BECOMING,
 	MOD_STAT_FAILED_LOAD_MODULES,
 	MOD_STAT_UNTRACKED_DUPS,
+	MOD_STAT_MERGED_LOADS,
 	MOD_STAT_COUNT,
 };
 
@@ -166,6 +178,7 @@ static const char *const mod_stat_names[] = {
 	[MOD_STAT_FAILED_BECOMING]		= "failed_becoming",
 	[MOD_STAT_FAILED_LOAD_MODULES]		= "failed_load_modules",
 	[MOD_STAT_UNTRACKED_DUPS]		= "untracked_dup_failures",
+	[MOD_STAT_MERGED_LOADS]			= "merged_loads",
 };
 
 static_assert(ARRAY_SIZE(mod_stat_names) == MOD_STAT_COUNT);
@@ -217,8 +230,8 @@ static_assert(ARRAY_SIZE(mod_fail_reason_names) == MOD_FAIL_REASONS + 1);
 
 /*
  * The most module names tracked at once. A distribution kernel ships about
- * 6,000 modules; an entry is 128 bytes of slab (192 for names longer than 24
- * characters) without lock debugging, so the list is bounded at 3 MiB.
+ * 6,000 modules; an entry is 128 bytes of slab (192 for names longer than 19
+ * characters) on 64-bit without lock debugging, so the list stays below 3 MiB.
  */
 #define MOD_STATS_MAX_TRACKED	16384
 #define MOD_STATS_HASH_BITS	12
@@ -231,10 +244,11 @@ static_assert(ARRAY_SIZE(mod_fail_reason_names) == MOD_FAIL_REASONS + 1);
  * @list: entry in &mod_stats.failed, oldest first
  * @count: failures of this name, per enum fail_dup_mod_reason
  * @wasted: bytes allocated and freed by those failures
- * @first_ns: CLOCK_BOOTTIME of the first failure
- * @last_lock: keeps @last_ns, @last_pid and @last_comm from one failure
- * @last_ns: CLOCK_BOOTTIME of the latest failure
+ * @merged: finit_module() calls that waited for a load of this name
+ * @last_lock: keeps @first_ns and the "last" fields from one failure
  * @last_pid: pid of the task whose load failed latest
+ * @first_ns: CLOCK_BOOTTIME of the first failure, 0 if none yet
+ * @last_ns: CLOCK_BOOTTIME of the latest failure
  * @last_comm: its command name
  * @hash: full_name_hash() of @name
  * @name: the module's name, NUL-terminated
@@ -247,11 +261,12 @@ struct mod_fail_load {
 	struct list_head list;
 	atomic64_t count[MOD_FAIL_NR_REASONS];
 	atomic64_t wasted;
-	u64 first_ns;
-	/* Taken by each failure of this name, to update the "last" fields. */
+	atomic64_t merged;
+	/* Taken by each failure of this name, to update the times and task. */
 	spinlock_t last_lock;
-	u64 last_ns;
 	pid_t last_pid;
+	u64 first_ns;
+	u64 last_ns;
 	char last_comm[TASK_COMM_LEN];
 	u32 hash;
 	char name[];
@@ -351,30 +366,38 @@ static void stats_bump_loaded(struct mod_stats *s, unsigned int total_size,
 	atomic64_add(text_size, &s->counters[MOD_STAT_TOTAL_TEXT_SIZE]);
 }
 
-static void stats_bump_kread(struct mod_stats *s, unsigned long len)
+/*
+ * Each failed load is counted at one stage and, at that moment, reported by
+ * the module_load_fail trace event, so that a tracer can see who called.
+ */
+static void stats_bump_kread(struct mod_stats *s, unsigned long len, int err)
 {
 	stats_add(s, MOD_STAT_FAILED_KREADS, MOD_STAT_INVALID_KREAD_BYTES, len);
+	trace_module_load_fail("", MODULE_LOAD_FAIL_KREAD, len, err);
 }
 
-static void stats_bump_decompress(struct mod_stats *s, unsigned long len)
+static void stats_bump_decompress(struct mod_stats *s, unsigned long len, int err)
 {
 	stats_add(s, MOD_STAT_FAILED_DECOMPRESS, MOD_STAT_INVALID_DECOMPRESS_BYTES, len);
+	trace_module_load_fail("", MODULE_LOAD_FAIL_DECOMPRESS, len, err);
 }
 
 static void stats_bump_invalid(struct mod_stats *s, const struct load_info *info,
-			       int flags)
+			       int flags, int err)
 {
 	u64 wasted = stats_wasted(info, stats_compressed_len(info, flags), true);
 
 	stats_add(s, MOD_STAT_FAILED_LOAD_MODULES, MOD_STAT_INVALID_MOD_BYTES, wasted);
+	trace_module_load_fail(info->name ?: "", MODULE_LOAD_FAIL_LOAD, wasted, err);
 }
 
 static void stats_bump_becoming(struct mod_stats *s, const struct load_info *info,
-				int flags)
+				int flags, int err)
 {
 	u64 wasted = stats_wasted(info, stats_compressed_len(info, flags), false);
 
 	stats_add(s, MOD_STAT_FAILED_BECOMING, MOD_STAT_INVALID_BECOMING_BYTES, wasted);
+	trace_module_load_fail(info->name ?: "", MODULE_LOAD_FAIL_BECOMING, wasted, err);
 }
 
 static struct mod_fail_load *stats_lookup(struct mod_stats *s, const char *name,
@@ -412,9 +435,14 @@ static u64 stats_now(void)
 	return ktime_get_boottime_ns();
 }
 
-/* One failure of a load of @e's name, by the current task. */
+/*
+ * What happened to a load of @e's name: one duplicate failure by the current
+ * task, or, if @merged is not 0, that many finit_module() calls that waited
+ * for the load and took its result.
+ */
 struct mod_fail_event {
 	enum fail_dup_mod_reason reason;
+	unsigned int merged;
 	u64 wasted;
 	u64 now;
 	pid_t pid;
@@ -423,10 +451,16 @@ struct mod_fail_event {
 
 static void mod_fail_count(struct mod_fail_load *e, const struct mod_fail_event *ev)
 {
+	if (ev->merged) {
+		atomic64_add(ev->merged, &e->merged);
+		return;
+	}
 	atomic64_inc(&e->count[ev->reason]);
 	atomic64_add(ev->wasted, &e->wasted);
 
 	spin_lock(&e->last_lock);
+	if (!e->first_ns)
+		e->first_ns = ev->now;
 	/* Racing failures may arrive out of order; keep the latest. */
 	if (ev->now >= e->last_ns) {
 		e->last_ns = ev->now;
@@ -457,57 +491,79 @@ static unsigned int mod_fail_reasons(struct mod_fail_load *e)
 	return mask;
 }
 
-static void stats_add_failed(struct mod_stats *s, const char *name,
-			     enum fail_dup_mod_reason reason, u64 wasted)
+/*
+ * Count @ev under @name, adding the name if it is new. Returns false if the
+ * name is new and could not be added: the list is full or memory is short.
+ */
+static bool stats_record(struct mod_stats *s, const char *name,
+			 const struct mod_fail_event *ev)
 {
 	size_t len = strnlen(name, MODULE_NAME_LEN - 1);
 	u32 hash = full_name_hash(NULL, name, len);
-	struct mod_fail_event ev = {
-		.reason = reason,
-		.wasted = wasted,
-		.now = stats_now(),
-		.pid = task_pid_nr(current),
-	};
 	struct mod_fail_load *e, *new;
-
-	get_task_comm(ev.comm, current);
 
 	rcu_read_lock();
 	e = stats_lookup(s, name, len, hash);
 	if (e)
-		mod_fail_count(e, &ev);
+		mod_fail_count(e, ev);
 	rcu_read_unlock();
 	if (e)
-		return;
+		return true;
 
-	/* First failure of this name: allocate outside the lock, then re-check. */
+	/* A new name: allocate outside the lock, then look again. */
 	new = mod_fail_alloc(name, len);
 
 	spin_lock(&s->lock);
 	e = stats_lookup(s, name, len, hash);
 	if (!e && new && s->nr_tracked < s->max_tracked) {
 		new->hash = hash;
-		new->first_ns = ev.now;
 		/* Counted before it is published, so no reader sees a zero. */
-		mod_fail_count(new, &ev);
+		mod_fail_count(new, ev);
 		hash_add_rcu(s->names, &new->hnode, hash);
 		list_add_tail_rcu(&new->list, &s->failed);
 		s->nr_tracked++;
+		e = new;
 		new = NULL;
 	} else if (e) {
-		mod_fail_count(e, &ev);
-	} else {
-		atomic64_inc(&s->counters[MOD_STAT_UNTRACKED_DUPS]);
+		mod_fail_count(e, ev);
 	}
 	spin_unlock(&s->lock);
 
 	kfree(new);
+	return e;
+}
+
+static void stats_add_failed(struct mod_stats *s, const char *name,
+			     enum fail_dup_mod_reason reason, u64 wasted)
+{
+	struct mod_fail_event ev = {
+		.reason = reason,
+		.wasted = wasted,
+		.now = stats_now(),
+		.pid = task_pid_nr(current),
+	};
+
+	get_task_comm(ev.comm, current);
+	if (!stats_record(s, name, &ev))
+		atomic64_inc(&s->counters[MOD_STAT_UNTRACKED_DUPS]);
+}
+
+static void stats_add_merged(struct mod_stats *s, const char *name,
+			     unsigned int merged)
+{
+	struct mod_fail_event ev = { .merged = merged };
+
+	atomic64_add(merged, &s->counters[MOD_STAT_MERGED_LOADS]);
+	/* The name is unknown if the load failed before reading it. */
+	if (name && *name)
+		stats_record(s, name, &ev);
 }
 
 static void stats_render(struct mod_stats *s, struct seq_file *m)
 {
 	u64 v[MOD_STAT_COUNT];
 	struct mod_fail_load *e;
+	bool header = false;
 	u64 wasted;
 	int i;
 
@@ -532,42 +588,50 @@ static void stats_render(struct mod_stats *s, struct seq_file *m)
 	}
 
 	seq_printf(m, "%25s\t%llu\n", "Untracked dup failures", v[MOD_STAT_UNTRACKED_DUPS]);
+	seq_printf(m, "%25s\t%llu\n", "Merged loads", v[MOD_STAT_MERGED_LOADS]);
 	seq_printf(m, "%25s\t%llu\n", "Window start ns", s->since_ns);
 
 	rcu_read_lock();
-	if (!list_empty(&s->failed)) {
-		seq_puts(m, "Duplicate failed modules:\n");
-		seq_printf(m, "%25s\t%15s\t%25s\n", "Module-name", "How-many-times", "Reason");
-	}
 	list_for_each_entry_rcu(e, &s->failed, list) {
-		const char *reason = mod_fail_reason_names[mod_fail_reasons(e)];
+		unsigned int reasons = mod_fail_reasons(e);
 
+		/* Names that only had merged loads are in dup_failures. */
+		if (!reasons)
+			continue;
+		if (!header) {
+			seq_puts(m, "Duplicate failed modules:\n");
+			seq_printf(m, "%25s\t%15s\t%25s\n", "Module-name", "How-many-times",
+				   "Reason");
+			header = true;
+		}
 		seq_printf(m, "%25s\t%15llu\t%25s\n", e->name, mod_fail_total(e),
-			   reason ?: "Unknown");
+			   mod_fail_reason_names[reasons]);
 	}
 	rcu_read_unlock();
 }
 
 /*
  * The dup_failures file: a version line, a comment naming the fields, then
- * one line per name in the order first seen. The command name is last and
- * has its white space and backslashes escaped as octal (\040), so that a
- * line splits on white space into exactly nine fields.
+ * one line per name in the order first seen. The command name has its white
+ * space and backslashes escaped as octal (\040), and is "-" while the name
+ * has had no failure, so that a line splits on white space into exactly ten
+ * fields.
  */
 static void stats_render_dups(struct mod_stats *s, struct seq_file *m)
 {
 	struct mod_fail_load *e;
 
-	seq_puts(m, "# module dup_failures v1\n");
-	seq_puts(m, "# name failures becoming load wasted_bytes first_ns last_ns last_pid last_comm\n");
+	seq_puts(m, "# module dup_failures v2\n");
+	seq_puts(m, "# name failures becoming load wasted_bytes first_ns last_ns last_pid last_comm merged\n");
 
 	rcu_read_lock();
 	list_for_each_entry_rcu(e, &s->failed, list) {
 		char comm[TASK_COMM_LEN];
-		u64 last_ns;
+		u64 first_ns, last_ns;
 		pid_t pid;
 
 		spin_lock(&e->last_lock);
+		first_ns = e->first_ns;
 		last_ns = e->last_ns;
 		pid = e->last_pid;
 		memcpy(comm, e->last_comm, sizeof(comm));
@@ -576,9 +640,12 @@ static void stats_render_dups(struct mod_stats *s, struct seq_file *m)
 		seq_printf(m, "%s %llu %llu %llu %llu %llu %llu %d ", e->name, mod_fail_total(e),
 			   (u64)atomic64_read(&e->count[FAIL_DUP_MOD_BECOMING]),
 			   (u64)atomic64_read(&e->count[FAIL_DUP_MOD_LOAD]),
-			   (u64)atomic64_read(&e->wasted), e->first_ns, last_ns, pid);
-		seq_escape(m, comm, " \t\n\\");
-		seq_putc(m, '\n');
+			   (u64)atomic64_read(&e->wasted), first_ns, last_ns, pid);
+		if (comm[0])
+			seq_escape(m, comm, " \t\n\\");
+		else
+			seq_putc(m, '-');
+		seq_printf(m, " %llu\n", (u64)atomic64_read(&e->merged));
 	}
 	rcu_read_unlock();
 }
@@ -625,28 +692,30 @@ void mod_stat_bump_loaded(unsigned int total_size, unsigned int text_size)
 /**
  * mod_stat_bump_kread() - account a load that failed reading the module
  * @len: bytes allocated for the read and freed, 0 if unknown
+ * @err: the error the load returns
  *
  * Context: Any context.
  */
-void mod_stat_bump_kread(unsigned long len)
+void mod_stat_bump_kread(unsigned long len, int err)
 {
 	int idx = srcu_read_lock(&mod_stats_srcu);
 
-	stats_bump_kread(live_stats(), len);
+	stats_bump_kread(live_stats(), len, err);
 	srcu_read_unlock(&mod_stats_srcu, idx);
 }
 
 /**
  * mod_stat_bump_decompress() - account a load that failed to decompress
  * @len: bytes of the compressed file that was read and freed
+ * @err: the error the load returns
  *
  * Context: Any context.
  */
-void mod_stat_bump_decompress(unsigned long len)
+void mod_stat_bump_decompress(unsigned long len, int err)
 {
 	int idx = srcu_read_lock(&mod_stats_srcu);
 
-	stats_bump_decompress(live_stats(), len);
+	stats_bump_decompress(live_stats(), len, err);
 	srcu_read_unlock(&mod_stats_srcu, idx);
 }
 
@@ -654,14 +723,15 @@ void mod_stat_bump_decompress(unsigned long len)
  * mod_stat_bump_becoming() - account a load that failed before layout
  * @info: the load, with the length of the module read from userspace
  * @flags: the finit_module() flags of the load
+ * @err: the error the load returns
  *
  * Context: Any context.
  */
-void mod_stat_bump_becoming(struct load_info *info, int flags)
+void mod_stat_bump_becoming(struct load_info *info, int flags, int err)
 {
 	int idx = srcu_read_lock(&mod_stats_srcu);
 
-	stats_bump_becoming(live_stats(), info, flags);
+	stats_bump_becoming(live_stats(), info, flags, err);
 	srcu_read_unlock(&mod_stats_srcu, idx);
 }
 
@@ -669,14 +739,48 @@ void mod_stat_bump_becoming(struct load_info *info, int flags)
  * mod_stat_bump_invalid() - account a load that failed after layout
  * @info: the load, with the length of the module read from userspace
  * @flags: the finit_module() flags of the load
+ * @err: the error the load returns
  *
  * Context: Any context.
  */
-void mod_stat_bump_invalid(struct load_info *info, int flags)
+void mod_stat_bump_invalid(struct load_info *info, int flags, int err)
 {
 	int idx = srcu_read_lock(&mod_stats_srcu);
 
-	stats_bump_invalid(live_stats(), info, flags);
+	stats_bump_invalid(live_stats(), info, flags, err);
+	srcu_read_unlock(&mod_stats_srcu, idx);
+}
+
+/**
+ * mod_stat_save_name() - keep the name of a load for mod_stat_bump_merged()
+ * @info: the load, about to free its copy of the module
+ *
+ * Copies the module's name, if it was read, to @info->stats_name, if the
+ * caller of load_module() asked for it there.
+ *
+ * Context: Any context.
+ */
+void mod_stat_save_name(const struct load_info *info)
+{
+	if (info->stats_name && info->name)
+		strscpy(info->stats_name, info->name, MODULE_NAME_LEN);
+}
+
+/**
+ * mod_stat_bump_merged() - account finit_module() calls that shared a load
+ * @name: the module's name, or an empty string if the load never read it
+ * @merged: how many calls waited for the load and took its result
+ *
+ * Such calls cost no memory, but each was a redundant request: it is
+ * counted, and listed under @name in dup_failures.
+ *
+ * Context: Process context; may sleep to allocate the first entry of @name.
+ */
+void mod_stat_bump_merged(const char *name, unsigned int merged)
+{
+	int idx = srcu_read_lock(&mod_stats_srcu);
+
+	stats_add_merged(live_stats(), name, merged);
 	srcu_read_unlock(&mod_stats_srcu, idx);
 }
 

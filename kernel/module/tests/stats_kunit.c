@@ -9,6 +9,7 @@
 
 #include <kunit/test.h>
 #include <linux/cpumask.h>
+#include <linux/mman.h>
 #include <linux/fs.h>
 #include <linux/kthread.h>
 #include <linux/uio.h>
@@ -184,16 +185,16 @@ static void stats_test_hooks(struct kunit *test)
 		stats_bump_loaded(s, LEN, CLEN);
 		break;
 	case HOOK_KREAD:
-		stats_bump_kread(s, LEN);
+		stats_bump_kread(s, LEN, -ENOMEM);
 		break;
 	case HOOK_DECOMPRESS:
-		stats_bump_decompress(s, CLEN);
+		stats_bump_decompress(s, CLEN, -EINVAL);
 		break;
 	case HOOK_BECOMING:
-		stats_bump_becoming(s, &info, c->flags);
+		stats_bump_becoming(s, &info, c->flags, -EEXIST);
 		break;
 	case HOOK_INVALID:
-		stats_bump_invalid(s, &info, c->flags);
+		stats_bump_invalid(s, &info, c->flags, -EEXIST);
 		break;
 	}
 
@@ -269,6 +270,7 @@ static const char golden_text[] =
 	"    Avg fail decomp bytes\t777\n"
 	"  Average fail load bytes\t1000\n"
 	"   Untracked dup failures\t0\n"
+	"             Merged loads\t0\n"
 	"          Window start ns\t0\n"
 	"Duplicate failed modules:\n"
 	"              Module-name\t How-many-times\t                   Reason\n"
@@ -283,12 +285,12 @@ static void stats_test_golden(struct kunit *test)
 
 	stats_bump_loaded(s, 1000, 300);
 	stats_bump_loaded(s, 2001, 500);
-	stats_bump_kread(s, 4096);
-	stats_bump_decompress(s, 777);
+	stats_bump_kread(s, 4096, -ENOMEM);
+	stats_bump_decompress(s, 777, -EINVAL);
 	info.len = 1000;
-	stats_bump_becoming(s, &info, 0);
+	stats_bump_becoming(s, &info, 0, -EEXIST);
 	info.len = 500;
-	stats_bump_invalid(s, &info, 0);
+	stats_bump_invalid(s, &info, 0, -EEXIST);
 	stats_test_fail(s, "alpha", FAIL_DUP_MOD_BECOMING);
 	stats_test_fail(s, "beta", FAIL_DUP_MOD_LOAD);
 	stats_test_fail(s, "alpha", FAIL_DUP_MOD_BECOMING);
@@ -310,6 +312,7 @@ static const char empty_text[] =
 	"        Failed kmod bytes\t0\n"
 	" Virtual mem wasted bytes\t0\n"
 	"   Untracked dup failures\t0\n"
+	"             Merged loads\t0\n"
 	"          Window start ns\t0\n";
 
 /* An empty instance has no averages and no table. */
@@ -423,7 +426,7 @@ static size_t stats_test_read(struct kunit *test, struct mod_stats __rcu **sp, s
 		/* Change the statistics mid-read: the reader must not see it. */
 		s = rcu_dereference_protected(*sp, true);
 		stats_test_fail(s, "changed_mid_read", FAIL_DUP_MOD_LOAD);
-		stats_bump_kread(s, 1);
+		stats_bump_kread(s, 1, -ENOMEM);
 	} while (n > 0 && pos < size);
 
 	mod_stats_fops.release(inode, file);
@@ -481,7 +484,7 @@ static void stats_test_cap(struct kunit *test)
 	stats_test_fail(s, "e", FAIL_DUP_MOD_LOAD);
 	stats_test_fail(s, "a", FAIL_DUP_MOD_LOAD);
 	stats_test_fail(s, "d", FAIL_DUP_MOD_BECOMING);
-	stats_bump_becoming(s, &info, 0);
+	stats_bump_becoming(s, &info, 0, -EEXIST);
 
 	KUNIT_EXPECT_EQ(test, s->nr_tracked, 3);
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_UNTRACKED_DUPS), 3);
@@ -507,7 +510,7 @@ static void stats_test_alloc_failure(struct kunit *test)
 	struct mod_stats *s = stats_test_new(test, 16);
 	struct mod_fail_load *e;
 
-	stats_bump_kread(s, 10);
+	stats_bump_kread(s, 10, -ENOMEM);
 	stats_test_fail(s, "kept", FAIL_DUP_MOD_BECOMING);
 
 	kunit_activate_static_stub(test, mod_fail_alloc, stats_test_alloc_fails);
@@ -534,8 +537,8 @@ static void stats_test_alloc_failure(struct kunit *test)
 }
 
 static const char dups_header[] =
-	"# module dup_failures v1\n"
-	"# name failures becoming load wasted_bytes first_ns last_ns last_pid last_comm\n";
+	"# module dup_failures v2\n"
+	"# name failures becoming load wasted_bytes first_ns last_ns last_pid last_comm merged\n";
 
 static void stats_test_free_window(void *data)
 {
@@ -571,6 +574,7 @@ static const char reset_text[] =
 	"        Failed kmod bytes\t0\n"
 	" Virtual mem wasted bytes\t0\n"
 	"   Untracked dup failures\t0\n"
+	"             Merged loads\t0\n"
 	"          Window start ns\t7000\n";
 
 /*
@@ -599,7 +603,7 @@ static void stats_test_reset(struct kunit *test)
 	kunit_activate_static_stub(test, stats_now, stats_test_now);
 
 	stats_bump_loaded(s, 1000, 300);
-	stats_bump_becoming(s, &info, 0);
+	stats_bump_becoming(s, &info, 0, -EEXIST);
 	stats_test_fail(s, "before_reset", FAIL_DUP_MOD_BECOMING);
 	before = stats_test_render(test, s, size);
 
@@ -682,10 +686,170 @@ static void stats_test_dups_file(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, seq_has_overflowed(&m));
 	m.buf[m.count] = '\0';
 	snprintf(want, sizeof(want),
-		 "%sfirst 2 1 1 40 5000000000 6000000000 %d udev\\040worker\\1341\n"
-		 "second 1 0 1 6442450944 6000000000 6000000000 %d udev\\040worker\\1341\n",
+		 "%sfirst 2 1 1 40 5000000000 6000000000 %d udev\\040worker\\1341 0\n"
+		 "second 1 0 1 6442450944 6000000000 6000000000 %d udev\\040worker\\1341 0\n",
 		 dups_header, task_pid_nr(current), task_pid_nr(current));
 	KUNIT_EXPECT_STREQ(test, m.buf, want);
+}
+
+/*
+ * Merged loads are counted in total and per name, add no failure, and a
+ * name that only had merged loads is in dup_failures but not in stats.
+ */
+static void stats_test_merged(struct kunit *test)
+{
+	struct mod_stats *s = stats_test_new(test, 2);
+	struct seq_file m = { };
+	struct mod_fail_load *e;
+	char want[512];
+
+	kunit_activate_static_stub(test, stats_now, stats_test_now);
+	stats_add_merged(s, "waited", 3);
+	stats_add_merged(s, "waited", 2);
+	/* A load that failed before its name was read: counted, not listed. */
+	stats_add_merged(s, "", 4);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_MERGED_LOADS), 9);
+	KUNIT_EXPECT_EQ(test, s->nr_tracked, 1);
+
+	e = stats_test_find(s, "waited");
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&e->merged), 5);
+	KUNIT_EXPECT_EQ(test, mod_fail_total(e), 0);
+	KUNIT_EXPECT_EQ(test, e->first_ns, 0);
+	KUNIT_EXPECT_NULL(test, strstr(stats_test_render(test, s, PAGE_SIZE), "waited"));
+	KUNIT_EXPECT_NULL(test, strstr(stats_test_render(test, s, PAGE_SIZE),
+				       "Duplicate failed modules:"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(stats_test_render(test, s, PAGE_SIZE),
+					   "\n             Merged loads\t9\n"));
+
+	/* Its first failure sets the first time; the merged count stays. */
+	stats_test_clock = 4000;
+	stats_add_failed(s, "waited", FAIL_DUP_MOD_BECOMING, 10);
+	stats_add_merged(s, "other", 1);
+	/* The list is full: the merged load is counted but not listed. */
+	stats_add_merged(s, "third", 1);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_MERGED_LOADS), 11);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_UNTRACKED_DUPS), 0);
+	KUNIT_EXPECT_NULL(test, stats_test_find(s, "third"));
+
+	m.buf = stats_test_buf(test, PAGE_SIZE);
+	m.size = PAGE_SIZE;
+	stats_render_dups(s, &m);
+	KUNIT_ASSERT_FALSE(test, seq_has_overflowed(&m));
+	m.buf[m.count] = '\0';
+	snprintf(want, sizeof(want), "%swaited 1 1 0 10 4000 4000 %d %s 5\nother 0 0 0 0 0 0 0 - 1\n",
+		 dups_header, task_pid_nr(current), current->comm);
+	KUNIT_EXPECT_STREQ(test, m.buf, want);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(stats_test_render(test, s, PAGE_SIZE),
+					   "\n                   waited\t              1\t"));
+	KUNIT_EXPECT_NULL(test, strstr(stats_test_render(test, s, PAGE_SIZE), "other"));
+}
+
+/* What a load path hook reported through trace_module_load_fail(). */
+struct stats_trace_rec {
+	int calls;
+	char name[MODULE_NAME_LEN];
+	enum module_load_fail_stage stage;
+	u64 wasted;
+	int err;
+};
+
+static void stats_test_probe(void *data, const char *name,
+			     enum module_load_fail_stage stage, u64 wasted, int err)
+{
+	struct stats_trace_rec *rec = data;
+
+	/* Only this test's loads: the kernel may load modules meanwhile. */
+	if (strncmp(name, "trace_", 6) && *name)
+		return;
+	rec->calls++;
+	strscpy(rec->name, name, sizeof(rec->name));
+	rec->stage = stage;
+	rec->wasted = wasted;
+	rec->err = err;
+}
+
+static void stats_test_unregister_probe(void *data)
+{
+	unregister_trace_module_load_fail(stats_test_probe, data);
+	tracepoint_synchronize_unregister();
+}
+
+/* Every failure the hooks count fires module_load_fail once, as counted. */
+static void stats_test_trace_event(struct kunit *test)
+{
+	struct mod_stats *s = stats_test_new(test, 16);
+	struct load_info info = { .name = "trace_mod", .len = 5000 };
+	struct stats_trace_rec *rec;
+
+	if (!IS_ENABLED(CONFIG_TRACEPOINTS))
+		kunit_skip(test, "needs CONFIG_TRACEPOINTS");
+	rec = kunit_kzalloc(test, sizeof(*rec), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, rec);
+	KUNIT_ASSERT_EQ(test, 0, register_trace_module_load_fail(stats_test_probe, rec));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, stats_test_unregister_probe,
+							   rec));
+
+	stats_bump_becoming(s, &info, 0, -EEXIST);
+	KUNIT_EXPECT_EQ(test, rec->calls, 1);
+	KUNIT_EXPECT_STREQ(test, rec->name, "trace_mod");
+	KUNIT_EXPECT_EQ(test, rec->stage, MODULE_LOAD_FAIL_BECOMING);
+	KUNIT_EXPECT_EQ(test, rec->wasted, 5000);
+	KUNIT_EXPECT_EQ(test, rec->err, -EEXIST);
+
+	stats_bump_invalid(s, &info, 0, -EBUSY);
+	KUNIT_EXPECT_EQ(test, rec->calls, 2);
+	KUNIT_EXPECT_EQ(test, rec->stage, MODULE_LOAD_FAIL_LOAD);
+	KUNIT_EXPECT_EQ(test, rec->wasted, 10000);
+	KUNIT_EXPECT_EQ(test, rec->err, -EBUSY);
+
+	/* Before the name is read, and a failed ELF check, give no name. */
+	info.name = NULL;
+	stats_bump_becoming(s, &info, 0, -ENOEXEC);
+	KUNIT_EXPECT_EQ(test, rec->calls, 3);
+	KUNIT_EXPECT_STREQ(test, rec->name, "");
+	KUNIT_EXPECT_EQ(test, rec->err, -ENOEXEC);
+
+	stats_bump_kread(s, 4096, -EFBIG);
+	KUNIT_EXPECT_EQ(test, rec->calls, 4);
+	KUNIT_EXPECT_EQ(test, rec->stage, MODULE_LOAD_FAIL_KREAD);
+	KUNIT_EXPECT_EQ(test, rec->wasted, 4096);
+	KUNIT_EXPECT_EQ(test, rec->err, -EFBIG);
+
+	stats_bump_decompress(s, 777, -EINVAL);
+	KUNIT_EXPECT_EQ(test, rec->calls, 5);
+	KUNIT_EXPECT_EQ(test, rec->stage, MODULE_LOAD_FAIL_DECOMPRESS);
+	KUNIT_EXPECT_EQ(test, rec->wasted, 777);
+
+	/* Successes, merged loads and the duplicate records fire nothing. */
+	stats_bump_loaded(s, 100, 10);
+	stats_add_merged(s, "trace_mod", 2);
+	stats_add_failed(s, "trace_mod", FAIL_DUP_MOD_LOAD, 10);
+	KUNIT_EXPECT_EQ(test, rec->calls, 5);
+}
+
+/* The name a load read is kept for merged loads only if a buffer was given. */
+static void stats_test_save_name(struct kunit *test)
+{
+	char name[MODULE_NAME_LEN];
+	char long_name[MODULE_NAME_LEN + 8];
+	struct load_info info = { .name = "saved" };
+
+	mod_stat_save_name(&info);
+	memset(name, 'x', sizeof(name));
+	info.stats_name = name;
+	info.name = NULL;
+	mod_stat_save_name(&info);
+	KUNIT_EXPECT_EQ(test, name[0], 'x');
+	info.name = "saved";
+	mod_stat_save_name(&info);
+	KUNIT_EXPECT_STREQ(test, name, "saved");
+
+	memset(long_name, 'l', sizeof(long_name));
+	long_name[sizeof(long_name) - 1] = '\0';
+	info.name = long_name;
+	mod_stat_save_name(&info);
+	KUNIT_EXPECT_EQ(test, strlen(name), MODULE_NAME_LEN - 1);
 }
 
 #define RACE_THREADS	4
@@ -713,7 +877,7 @@ static int stats_race_writer(void *data)
 		snprintf(name, sizeof(name), "race_%03d", (i + id * 17) % RACE_NAMES);
 		stats_add_failed(r->s, name, i & 1 ? FAIL_DUP_MOD_LOAD : FAIL_DUP_MOD_BECOMING,
 				 RACE_LEN);
-		stats_bump_becoming(r->s, &info, 0);
+		stats_bump_becoming(r->s, &info, 0, -EEXIST);
 		if (!(i % 64))
 			cond_resched();
 	}
@@ -791,6 +955,249 @@ static void stats_test_concurrency(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, total, RACE_THREADS * RACE_ROUNDS);
 }
 
+#define RESET_WRITERS	2
+#define RESET_ROUNDS	2048
+
+struct stats_reset_race {
+	struct mod_stats __rcu **sp;
+	struct completion done[RESET_WRITERS];
+	atomic_t running;
+};
+
+/* A load path hook, as the kernel runs it: in the window live right now. */
+static int stats_reset_writer(void *data)
+{
+	struct stats_reset_race *r = data;
+	struct load_info info = { .len = RACE_LEN };
+	char name[MODULE_NAME_LEN];
+	int i, id, idx;
+
+	id = atomic_inc_return(&r->running) - 1;
+	for (i = 0; i < RESET_ROUNDS; i++) {
+		snprintf(name, sizeof(name), "reset_%03d", (i + id * 31) % RACE_NAMES);
+		idx = srcu_read_lock(&mod_stats_srcu);
+		stats_add_failed(srcu_dereference(*r->sp, &mod_stats_srcu), name,
+				 FAIL_DUP_MOD_BECOMING, RACE_LEN);
+		stats_bump_becoming(srcu_dereference(*r->sp, &mod_stats_srcu), &info, 0, -EEXIST);
+		srcu_read_unlock(&mod_stats_srcu, idx);
+		if (!(i % 32))
+			cond_resched();
+	}
+	kthread_complete_and_exit(&r->done[id], 0);
+}
+
+/*
+ * Resets while hooks record failures and readers render: the window a hook
+ * or a reader is using is never freed under it. Without the grace period
+ * in stats_reset(), KASAN reports a use-after-free here.
+ */
+static void stats_test_reset_race(struct kunit *test)
+{
+	struct stats_reset_race *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	struct mod_stats *s = vzalloc(sizeof(*s));
+	const size_t size = 8 * PAGE_SIZE;
+	struct seq_file m = { };
+	unsigned int resets = 0;
+	bool done = false;
+	int i;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs at least 2 CPUs, have %u", num_online_cpus());
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	r->sp = kunit_kzalloc(test, sizeof(*r->sp), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r->sp);
+	if (!s)
+		KUNIT_FAIL_AND_ABORT(test, "vzalloc failed");
+	stats_init(s, MOD_STATS_MAX_TRACKED);
+	RCU_INIT_POINTER(*r->sp, s);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, stats_test_free_window, r->sp));
+	m.buf = stats_test_buf(test, size);
+	m.size = size;
+	m.private = r->sp;
+	for (i = 0; i < RESET_WRITERS; i++)
+		init_completion(&r->done[i]);
+
+	for (i = 0; i < RESET_WRITERS; i++) {
+		struct task_struct *t = kthread_run(stats_reset_writer, r, "mod_stats_reset/%d", i);
+
+		if (IS_ERR(t)) {
+			while (i--)
+				wait_for_completion(&r->done[i]);
+			KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(t));
+			return;
+		}
+	}
+
+	while (!done) {
+		done = true;
+		for (i = 0; i < RESET_WRITERS; i++)
+			done &= completion_done(&r->done[i]);
+		m.count = 0;
+		stats_show_window(&m, stats_render_dups);
+		KUNIT_EXPECT_FALSE(test, seq_has_overflowed(&m));
+		KUNIT_EXPECT_EQ(test, 0, stats_reset(r->sp));
+		resets++;
+	}
+	kunit_info(test, "%u resets during %d failures\n", resets,
+		   RESET_WRITERS * RESET_ROUNDS);
+
+	/* Nobody is left in any window: the last one holds nothing old. */
+	KUNIT_EXPECT_EQ(test, 0, stats_reset(r->sp));
+	s = rcu_dereference_protected(*r->sp, true);
+	KUNIT_EXPECT_TRUE(test, list_empty(&s->failed));
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_FAILED_BECOMING), 0);
+}
+
+/* Put the live window back and free the test's. */
+static void stats_test_restore_live(void *data)
+{
+	struct mod_stats *cur;
+
+	mutex_lock(&mod_stats_reset_lock);
+	cur = rcu_replace_pointer(mod_stats_live, data, lockdep_is_held(&mod_stats_reset_lock));
+	mutex_unlock(&mod_stats_reset_lock);
+	synchronize_srcu(&mod_stats_srcu);
+	stats_free(cur);
+}
+
+/*
+ * Make a fresh window live for the rest of the test, for the functions
+ * main.c and the debugfs files call. A module loaded meanwhile would be
+ * counted in it and lost; KUnit's built-in suites run before userspace.
+ */
+static struct mod_stats *stats_test_take_live(struct kunit *test)
+{
+	struct mod_stats *s = vzalloc(sizeof(*s)), *old;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	stats_init(s, 16);
+	mutex_lock(&mod_stats_reset_lock);
+	old = rcu_replace_pointer(mod_stats_live, s, lockdep_is_held(&mod_stats_reset_lock));
+	mutex_unlock(&mod_stats_reset_lock);
+	synchronize_srcu(&mod_stats_srcu);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, stats_test_restore_live, old));
+	return s;
+}
+
+/* The functions main.c calls count in the live window. */
+static void stats_test_live_hooks(struct kunit *test)
+{
+	struct mod_stats *s = stats_test_take_live(test);
+	struct load_info info = { .name = "live", .len = 1000 };
+	struct mod_fail_load *e;
+	u64 val;
+
+	mod_stat_bump_loaded(300, 100);
+	mod_stat_bump_kread(11, -ENOMEM);
+	mod_stat_bump_decompress(22, -EINVAL);
+	mod_stat_bump_becoming(&info, 0, -EEXIST);
+	mod_stat_bump_invalid(&info, 0, -EEXIST);
+	try_add_failed_module("live", FAIL_DUP_MOD_BECOMING, &info);
+	try_add_failed_module("live", FAIL_DUP_MOD_LOAD, &info);
+	mod_stat_bump_merged("live", 3);
+
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_MODCOUNT), 1);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_TOTAL_MOD_SIZE), 300);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_TOTAL_TEXT_SIZE), 100);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_KREAD_BYTES), 11);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_DECOMPRESS_BYTES), 22);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_BECOMING_BYTES), 1000);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_MOD_BYTES), 2000);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_MERGED_LOADS), 3);
+	e = stats_test_find(s, "live");
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, mod_fail_total(e), 2);
+	/* Not read from a compressed file: the load's bytes only, once laid out twice. */
+	KUNIT_EXPECT_EQ(test, atomic64_read(&e->wasted), 1000 + 2000);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&e->merged), 3);
+
+	/* The per-counter files read the live window. */
+	KUNIT_EXPECT_EQ(test, 0, mod_stat_counter_get((void *)MOD_STAT_MERGED_LOADS, &val));
+	KUNIT_EXPECT_EQ(test, val, 3);
+	KUNIT_EXPECT_EQ(test, 0, mod_stat_counter_get((void *)MOD_STAT_INVALID_MOD_BYTES, &val));
+	KUNIT_EXPECT_EQ(test, val, 2000);
+}
+
+/* Write @text to the reset file of the window *@sp, from user memory. */
+static ssize_t stats_test_write_reset(struct kunit *test, unsigned long ubuf,
+				      struct mod_stats __rcu **sp, const char *text)
+{
+	struct file *file = kunit_kzalloc(test, sizeof(*file), GFP_KERNEL);
+	size_t len = strlen(text);
+	loff_t pos = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, file);
+	KUNIT_ASSERT_EQ(test, 0, copy_to_user((char __user *)ubuf, text, len));
+	file->private_data = sp;
+	return mod_stats_reset_fops.write(file, (const char __user *)ubuf, len, &pos);
+}
+
+/* The reset file takes 1 or y, refuses anything else and keeps the data. */
+static void stats_test_reset_file(struct kunit *test)
+{
+	struct mod_stats __rcu **sp = kunit_kzalloc(test, sizeof(*sp), GFP_KERNEL);
+	struct mod_stats *s = vzalloc(sizeof(*s));
+	unsigned long ubuf;
+
+	KUNIT_ASSERT_NOT_NULL(test, sp);
+	if (!s)
+		KUNIT_FAIL_AND_ABORT(test, "vzalloc failed");
+	stats_init(s, 16);
+	RCU_INIT_POINTER(*sp, s);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, stats_test_free_window, sp));
+
+	ubuf = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	if (IS_ERR_VALUE(ubuf) || !ubuf)
+		kunit_skip(test, "no user memory for the test (%ld)", (long)ubuf);
+
+	stats_test_fail(s, "kept", FAIL_DUP_MOD_LOAD);
+	KUNIT_EXPECT_EQ(test, stats_test_write_reset(test, ubuf, sp, "0\n"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, stats_test_write_reset(test, ubuf, sp, "maybe"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, stats_test_write_reset(test, ubuf, sp, ""), -EINVAL);
+	KUNIT_EXPECT_PTR_EQ(test, rcu_dereference_protected(*sp, true), s);
+	KUNIT_EXPECT_NOT_NULL(test, stats_test_find(s, "kept"));
+
+	KUNIT_EXPECT_EQ(test, stats_test_write_reset(test, ubuf, sp, "1\n"), 2);
+	s = rcu_dereference_protected(*sp, true);
+	KUNIT_EXPECT_TRUE(test, list_empty(&s->failed));
+	KUNIT_EXPECT_EQ(test, stats_test_write_reset(test, ubuf, sp, "y"), 1);
+}
+
+/* Both text files open, render the window they were created for, and close. */
+static void stats_test_open_files(struct kunit *test)
+{
+	struct mod_stats *s = stats_test_new(test, 16);
+	struct mod_stats __rcu *live = RCU_INITIALIZER(s);
+	const struct file_operations *fops[] = { &mod_stats_fops, &mod_dups_fops };
+	const char *want[] = { "Duplicate failed modules:", "\nopened 1 0 1 " };
+	char *out = stats_test_buf(test, PAGE_SIZE);
+	int i;
+
+	stats_test_fail(s, "opened", FAIL_DUP_MOD_LOAD);
+	for (i = 0; i < ARRAY_SIZE(fops); i++) {
+		struct inode *inode = kunit_kzalloc(test, sizeof(*inode), GFP_KERNEL);
+		struct file *file = kunit_kzalloc(test, sizeof(*file), GFP_KERNEL);
+		struct kvec kv = { .iov_base = out, .iov_len = PAGE_SIZE - 1 };
+		struct iov_iter iter;
+		struct kiocb kiocb;
+		ssize_t n;
+
+		KUNIT_ASSERT_NOT_NULL(test, inode);
+		KUNIT_ASSERT_NOT_NULL(test, file);
+		inode->i_private = &live;
+		file->f_mode = FMODE_READ;
+		KUNIT_ASSERT_EQ(test, fops[i]->open(inode, file), 0);
+		init_sync_kiocb(&kiocb, file);
+		iov_iter_kvec(&iter, ITER_DEST, &kv, 1, kv.iov_len);
+		n = seq_read_iter(&kiocb, &iter);
+		KUNIT_EXPECT_GT(test, n, 0);
+		out[n > 0 ? n : 0] = '\0';
+		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(out, want[i]), "file %d:\n%s", i, out);
+		KUNIT_EXPECT_EQ(test, fops[i]->release(inode, file), 0);
+	}
+}
+
 /* Byte totals past 4 GiB stay exact on 32-bit kernels too. */
 static void stats_test_past_4g(struct kunit *test)
 {
@@ -798,11 +1205,11 @@ static void stats_test_past_4g(struct kunit *test)
 	struct load_info info = { .len = SZ_3G_BYTES };
 	const char *text;
 
-	stats_bump_invalid(s, &info, 0);
-	stats_bump_becoming(s, &info, 0);
-	stats_bump_becoming(s, &info, 0);
-	stats_bump_kread(s, U32_MAX);
-	stats_bump_kread(s, U32_MAX);
+	stats_bump_invalid(s, &info, 0, -EEXIST);
+	stats_bump_becoming(s, &info, 0, -EEXIST);
+	stats_bump_becoming(s, &info, 0, -EEXIST);
+	stats_bump_kread(s, U32_MAX, -ENOMEM);
+	stats_bump_kread(s, U32_MAX, -ENOMEM);
 
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_MOD_BYTES),
 			2ULL * SZ_3G_BYTES);
@@ -831,8 +1238,15 @@ static struct kunit_case module_stats_test_cases[] = {
 	KUNIT_CASE(stats_test_alloc_failure),
 	KUNIT_CASE(stats_test_attribution),
 	KUNIT_CASE(stats_test_dups_file),
+	KUNIT_CASE(stats_test_merged),
+	KUNIT_CASE(stats_test_trace_event),
+	KUNIT_CASE(stats_test_save_name),
+	KUNIT_CASE(stats_test_live_hooks),
+	KUNIT_CASE(stats_test_reset_file),
+	KUNIT_CASE(stats_test_open_files),
 	KUNIT_CASE(stats_test_reset),
 	KUNIT_CASE_SLOW(stats_test_concurrency),
+	KUNIT_CASE_SLOW(stats_test_reset_race),
 	KUNIT_CASE(stats_test_past_4g),
 	{}
 };

@@ -33,6 +33,11 @@ LABELS = [
     ("Failed becoming bytes", "invalid_becoming_bytes"),
     ("Failed kmod bytes", "invalid_mod_bytes"),
 ]
+# Lines of ours after upstream's, after the total and the averages.
+EXTRA_LABELS = [
+    ("Untracked dup failures", "untracked_dup_failures"),
+    ("Merged loads", "merged_loads"),
+]
 AVERAGES = [
     ("Average mod size", "total_mod_size", "modcount"),
     ("Average mod text size", "total_text_size", "modcount"),
@@ -119,7 +124,8 @@ def parse_stats(text):
                 problems.append(f"line {n} is not a table row: {line!r}")
                 continue
             rows.append((m.group(1), int(m.group(2)), m.group(3)))
-    order = [label for label, _ in LABELS] + ["Virtual mem wasted bytes"]
+    order = [label for label, _ in LABELS] + ["Virtual mem wasted bytes"] + \
+        [label for label, _ in EXTRA_LABELS]
     got = [k for k in pre if k in order]
     if got != order:
         problems.append(f"counter lines missing or out of order: {got}")
@@ -181,6 +187,11 @@ def check_race(blocks, final, scn, modname, ln, cln):
     return fails, d
 
 
+MERGE_COUNTERS = {"modcount", "total_mod_size", "total_text_size", "merged_loads",
+                  "failed_becoming", "invalid_becoming_bytes",
+                  "failed_load_modules", "invalid_mod_bytes"}
+
+
 def run_checks(blocks, console, root):
     rest_pre, rest_rows, rest_problems = parse_stats(blocks.get("rest.cat"))
     final = table(rest_rows)
@@ -230,21 +241,25 @@ def run_checks(blocks, console, root):
           not only(d, {"failed_kreads", "invalid_kread_bytes"}), f"loader {ld}, deltas {d}")
 
     # Eight loads of one file. The kernel merges concurrent loads of one file
-    # (Linux 6.5+): a merged load returns the result of the load it waited
-    # for, and costs nothing, so the kernel does not count it. A load that
-    # comes after the first one finished is a real duplicate and is counted,
-    # and loads merged onto that one return its EEXIST without being counted
-    # again. So the kernel counts at least one and at most all of the
-    # failures the loaders saw; the difference is the merged loads, which
-    # upstream does not count either.
+    # (Linux 6.5+): a merged load waits for the load in progress and returns
+    # its result, at no cost in memory. A load that comes after the first
+    # one finished is a real duplicate, and loads merged onto it return its
+    # EEXIST. Every call is therefore exactly one of: the load that
+    # succeeded, a counted failure, or a merged load.
     d, ld = delta(blocks, "merge"), loader(blocks.get("merge.loader"))
     late = ld.get("EEXIST", 0) + ld.get("EBUSY", 0)
     kernel = d.get("failed_becoming", 0) + d.get("failed_load_modules", 0)
+    merged = d.get("merged_loads", 0)
     check("merge:one-module", d.get("modcount") == 1 and ld.get("ok", 0) >= 1
           and ld.get("ok", 0) + late == 8, f"loader {ld}, deltas {d}")
     check("merge:late-failures-counted",
           (1 <= kernel <= late) if late else kernel == 0,
           f"kernel counted {kernel}, loaders saw {late} (loader {ld})")
+    check("merge:some-merged", merged >= 1,
+          f"no merged load although the first load slept 500 ms (deltas {d})")
+    check("merge:every-call-accounted", 1 + kernel + merged == 8
+          and only(d, MERGE_COUNTERS) == {},
+          f"1 loaded + {kernel} failed + {merged} merged != 8 calls (deltas {d})")
 
     # 4. Two hundred distinct names, each listed once.
     names = sorted(os.listdir(os.path.join(root, "modules/distinct")))
@@ -292,7 +307,7 @@ def run_checks(blocks, console, root):
 
     # The file's counter lines agree with the per-counter files.
     c = counters(blocks.get("rest.counters"))
-    want = {label: c.get(key) for label, key in LABELS}
+    want = {label: c.get(key) for label, key in LABELS + EXTRA_LABELS}
     want["Virtual mem wasted bytes"] = sum(c.get(k, 0) for k in WASTE)
     for label, num, den in AVERAGES:
         if c.get(num) and c.get(den):
@@ -325,6 +340,7 @@ def run_checks(blocks, console, root):
               blocks.get(f"nonroot.{f}", "no block").strip())
 
     check_dups(blocks, final, root, names)
+    check_trace(blocks, c)
     check_reset(blocks, root)
 
     # 7. No WARN, BUG or lockdep report on the console.
@@ -343,22 +359,33 @@ def parse_dups(text):
         problems.append("empty or no final newline")
     for n, line in enumerate(lines[2:-1], 3):
         f = line.split()
-        if len(f) != 9 or not all(x.isdigit() for x in f[1:8]):
+        if len(f) != 10 or not all(x.isdigit() for x in f[1:8] + f[9:]):
             problems.append(f"line {n}: {line!r}")
             continue
         recs[f[0]] = dict(zip(("failures", "becoming", "load", "wasted", "first_ns",
                                "last_ns", "last_pid"), map(int, f[1:8])),
-                          comm=f[8], order=n)
+                          comm=f[8], merged=int(f[9]), order=n)
     return lines[:2], recs, problems
 
 
 def check_dups(blocks, final, root, names):
-    head, recs, problems = parse_dups(blocks.get("dup_failures"))
+    head, all_recs, problems = parse_dups(blocks.get("dup_failures"))
     check("dups:version-header", head == [
-        "# module dup_failures v1",
-        "# name failures becoming load wasted_bytes first_ns last_ns last_pid last_comm"],
+        "# module dup_failures v2",
+        "# name failures becoming load wasted_bytes first_ns last_ns last_pid last_comm merged"],
         f"header {head}")
     check("dups:well-formed", not problems, "; ".join(problems[:3]))
+    # Names that only had merged loads are listed here and not in stats.
+    recs = {n: r for n, r in all_recs.items() if r["failures"]}
+    only_merged = {n: r for n, r in all_recs.items() if not r["failures"]}
+    bad = [n for n, r in only_merged.items() if not r["merged"]
+           or (r["first_ns"], r["last_ns"], r["last_pid"], r["comm"]) != (0, 0, 0, "-")]
+    check("dups:merged-only-records", not bad, f"{[(n, all_recs[n]) for n in bad[:2]]}")
+    merge = delta(blocks, "merge").get("merged_loads", 0)
+    got = all_recs.get("mst_merge", {}).get("merged", 0)
+    others = {n: r["merged"] for n, r in all_recs.items() if r["merged"] and n != "mst_merge"}
+    check("dups:merged-per-name", got == merge and not others,
+          f"mst_merge merged {got}, counter delta {merge}; others {others}")
     check("dups:same-names-as-stats", set(recs) == set(final),
           f"only in dup_failures: {sorted(set(recs) - set(final))[:3]}, "
           f"only in stats: {sorted(set(final) - set(recs))[:3]}")
@@ -384,6 +411,67 @@ def check_dups(blocks, final, root, names):
     bad = [n for n in names if recs.get(n, {}).get("wasted") !=
            9 * size(root, f"modules/distinct/{n}.ko")]
     check("dups:distinct-wasted", not bad, f"{len(bad)} wrong, e.g. {bad[:3]}")
+
+
+TRACE_LINE = re.compile(r"^\s*(.+)-(\d+)\s+\[\d+\].*\s(\d+\.\d+): module_load_fail: "
+                        r"name=(\S*) stage=(\w+) wasted=(\d+) err=(-?\d+)$")
+STAGES = {"kread": ("failed_kreads", "invalid_kread_bytes"),
+          "decompress": ("failed_decompress", "invalid_decompress_bytes"),
+          "becoming": ("failed_becoming", "invalid_becoming_bytes"),
+          "load": ("failed_load_modules", "invalid_mod_bytes")}
+
+
+def check_trace(blocks, c):
+    """module:module_load_fail, enabled before the first scenario."""
+    text = blocks.get("trace")
+    check("trace:event-in-tracefs", text is not None and "# tracer:" in text,
+          "no module_load_fail event in tracefs (CONFIG_FTRACE?)")
+    events, other = [], []
+    for line in (text or "").splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        m = TRACE_LINE.match(line)
+        if m:
+            events.append(dict(comm=m[1].strip(), pid=int(m[2]), name=m[4], stage=m[5],
+                               wasted=int(m[6]), err=int(m[7]), stack=[]))
+        elif line.startswith(" => ") and events:
+            events[-1]["stack"].append(line[4:].strip())
+        elif "<stack trace>" not in line:
+            other.append(line)
+    check("trace:well-formed", text and not other and "LOST" not in text,
+          f"{len(other)} other lines, e.g. {other[:1]}")
+    # The stacktrace trigger: each event shows the system call that failed.
+    bad = [e for e in events if not any(re.search(r"sys_f?init_module", f)
+                                        for f in e["stack"])]
+    check("trace:caller-stack-has-syscall", events and not bad,
+          f"{len(bad)} of {len(events)} without it, e.g. {bad[:1]}")
+    for stage, (count, nbytes) in STAGES.items():
+        ev = [e for e in events if e["stage"] == stage]
+        got = (len(ev), sum(e["wasted"] for e in ev))
+        check(f"trace:{stage}-events-equal-counters", got == (c.get(count), c.get(nbytes)),
+              f"{got[0]} events for {got[1]} bytes, counters {c.get(count)} / {c.get(nbytes)}")
+    bad = [e for e in events if e["comm"] != "modload" or e["pid"] <= 1]
+    check("trace:caller-task", events and not bad, f"{len(bad)} wrong, e.g. {bad[:1]}")
+    # Duplicates: per name, as many events as dup_failures has failures.
+    _, recs, _ = parse_dups(blocks.get("dup_failures"))
+    dups = {}
+    for e in events:
+        if e["err"] in (-17, -16):
+            dups[e["name"]] = dups.get(e["name"], 0) + 1
+    want = {n: r["failures"] for n, r in recs.items() if r["failures"]}
+    check("trace:duplicates-per-name-equal-dup-failures", dups == want,
+          f"differ: {[(n, dups.get(n), want.get(n)) for n in set(dups) | set(want) if dups.get(n) != want.get(n)][:3]}")
+
+    def has(**kw):
+        return any(all(e[k] == v for k, v in kw.items()) for e in events)
+    check("trace:faultread-unnamed", has(stage="kread", name="", wasted=12345, err=-14),
+          "no kread event for 12345 bytes with EFAULT")
+    check("trace:badelf-unnamed", has(stage="becoming", name="", err=-8),
+          "no unnamed becoming event with ENOEXEC")
+    check("trace:vermagic-named", has(stage="becoming", name="mst_vermagic", err=-8),
+          "no becoming event for mst_vermagic with ENOEXEC")
+    check("trace:corrupt-decompress", has(stage="decompress", name=""),
+          "no decompress event")
 
 
 def check_reset(blocks, root):

@@ -69,7 +69,9 @@ scenario()
 	block "$scn.after" counters
 }
 
+# Every counted failure is traced, with the stack of the task that asked.
 if [ -d "$T/events/module/module_load_fail" ]; then
+	echo stacktrace >"$T/events/module/module_load_fail/trigger"
 	echo 1 >"$T/events/module/module_load_fail/enable"
 fi
 
@@ -103,7 +105,8 @@ scenario faultread -k 12345
 
 # Concurrent loads of one file are merged by the kernel before any memory
 # is spent (Linux 6.5+): they fail as duplicates only if they come late.
-scenario merge -t 8 -r 1 $M/merge.ko
+# A slow init keeps the first load in progress while the others arrive.
+scenario merge -t 8 -r 1 -a init_delay_ms=500 $M/merge.ko
 
 # 4. Two hundred distinct modules, each loaded once, then each once again.
 set -- $M/distinct/*.ko

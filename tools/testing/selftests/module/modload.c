@@ -3,11 +3,12 @@
  * modload - load kernel modules from many threads at once, the way udev
  * does on a many-CPU boot, and report exactly what every call returned.
  *
- * Usage: modload [-t threads] [-r rounds] [-i] [-u uid -R file] file...
+ * Usage: modload [-t threads] [-r rounds] [-i] [-a args] [-u uid -R file] file...
  *
  *   -t N   threads (default 1); thread i loads file (i + round) % nfiles
  *   -r M   rounds (default 1); threads meet at a barrier before each round
  *   -i     use init_module() on the file's bytes instead of finit_module()
+ *   -a ARGS module parameters for every load, as in "name=value"
  *   -u UID -R FILE
  *          drop to UID and try to open FILE for reading; report the errno
  *   -k LEN call init_module() with LEN bytes at an unmapped address, so the
@@ -40,6 +41,7 @@
 
 static char **files;
 static int nfiles, nthreads = 1, rounds = 1, use_init_module;
+static const char *mod_args = "";
 static pthread_barrier_t barrier;
 static pthread_mutex_t tally_lock = PTHREAD_MUTEX_INITIALIZER;
 static long calls, ok, by_errno[MAX_ERRNO];
@@ -73,12 +75,12 @@ static int load_one(const char *path)
 			fprintf(stderr, "modload: mmap %s: %s\n", path, strerror(errno));
 			exit(2);
 		}
-		ret = syscall(SYS_init_module, p, (unsigned long)st.st_size, "");
+		ret = syscall(SYS_init_module, p, (unsigned long)st.st_size, mod_args);
 		munmap(p, st.st_size);
 	} else {
 		if (has_suffix(path, ".xz"))
 			flags |= MODULE_INIT_COMPRESSED_FILE;
-		ret = syscall(SYS_finit_module, fd, "", flags);
+		ret = syscall(SYS_finit_module, fd, mod_args, flags);
 	}
 	ret = ret < 0 ? errno : 0;
 	close(fd);
@@ -154,7 +156,7 @@ int main(int argc, char **argv)
 	pthread_t *tids;
 	int opt, e;
 
-	while ((opt = getopt(argc, argv, "t:r:iu:R:k:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:r:ia:u:R:k:")) != -1) {
 		switch (opt) {
 		case 't':
 			nthreads = atoi(optarg);
@@ -164,6 +166,9 @@ int main(int argc, char **argv)
 			break;
 		case 'i':
 			use_init_module = 1;
+			break;
+		case 'a':
+			mod_args = optarg;
 			break;
 		case 'u':
 			uid = atol(optarg);

@@ -3,11 +3,19 @@
  * A module that does nothing. The end-to-end test of module statistics
  * builds it under many names and loads it over and over.
  */
+#include <linux/delay.h>
 #include <linux/init.h>
 #include <linux/module.h>
 
+static unsigned int init_delay_ms;
+module_param(init_delay_ms, uint, 0);
+MODULE_PARM_DESC(init_delay_ms, "Milliseconds the init function sleeps");
+
 static int __init mst_init(void)
 {
+	/* A slow init keeps the load in progress for concurrent loaders. */
+	if (init_delay_ms)
+		msleep(init_delay_ms);
 	return 0;
 }
 
