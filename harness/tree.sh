@@ -102,7 +102,8 @@ fi
 stage 4/4 "copying overlay files"
 cd "$TOP"
 # shellcheck disable=SC2086
-if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+# A copy that is not a repository of its own (make mutate's) lists its files.
+if [ "$(git rev-parse --show-toplevel 2>/dev/null)" = "$TOP" ]; then
 	git ls-files --cached --others --exclude-standard -- $OVERLAY_DIRS
 else
 	find $OVERLAY_DIRS -type f 2>/dev/null
