@@ -2,7 +2,7 @@
 # Module load statistics for Linux: the harness. Each target is a script in
 # harness/; see README.md.
 
-.PHONY: all tree kunit e2e check test run patches clean distclean help
+.PHONY: all tree kunit e2e check test run bench patches mutate clean distclean help
 
 all: help
 
@@ -10,10 +10,12 @@ help:
 	@echo "make run        boot a kernel, race duplicate loads, show the stats"
 	@echo "make test       every check; ends with 'N passed, N failed'"
 	@echo "make tree       prepare the kernel tree; prints its path last"
-	@echo "make kunit      KUnit on UML, x86_64 and i386"
+	@echo "make kunit      KUnit on UML, x86_64 (KASAN, UBSAN, lockdep, gcov), i386, KCSAN"
 	@echo "make e2e        the QEMU end-to-end test"
 	@echo "make check      checkpatch, kernel-doc, sparse, W=1, the patch series"
+	@echo "make bench      upstream's stats.c against ours under QEMU; table, CSV, plot"
 	@echo "make patches    git format-patch series against the base"
+	@echo "make mutate     put upstream's old defects back, one at a time; each must be caught"
 	@echo "make clean      remove build products, keep the prepared tree"
 	@echo "make distclean  remove build/ and the cached base tree"
 
@@ -35,11 +37,17 @@ test:
 run:
 	@harness/e2e.sh run
 
+bench:
+	@harness/bench.sh
+
 patches:
 	@harness/patches.sh
 
+mutate:
+	@harness/mutate.sh
+
 clean:
-	rm -rf build/kunit-* build/qemu-* build/nostats-* build/e2e-* build/initramfs-* \
+	rm -rf build/kunit-* build/mutate build/bench build/bench-smoke build/qemu-* build/nostats-* build/e2e-* build/initramfs-* \
 		build/patches* build/results build/modload build/*.log
 
 distclean:

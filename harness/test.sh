@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Every check: KUnit (UML, x86_64, i386), the QEMU end-to-end test and the
-# static checks. Stages go on after a failure; the last line counts each
+# Every check: KUnit (UML; x86_64 with KASAN, UBSAN, lockdep and coverage;
+# i386; KCSAN), the QEMU end-to-end test, a smoke run of the benchmark and
+# the static checks. Stages go on after a failure; the last line counts each
 # KUnit case, end-to-end check and static check: "N passed, N failed".
 
 . "$(dirname "$0")/lib.sh"
@@ -28,6 +29,7 @@ run_stage() # name script [args]
 run_stage tree "$TOP/harness/tree-check.sh"
 run_stage kunit "$TOP/harness/kunit.sh"
 run_stage e2e "$TOP/harness/e2e.sh" e2e
+run_stage bench "$TOP/harness/bench.sh" --smoke
 run_stage check "$TOP/harness/check.sh"
 
 pass=$(cat "$RESULTS"/* | grep -c '^PASS' || true)

@@ -1,0 +1,65 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+# /init of make bench's initramfs. The kernel command line says which kernel
+# this is (bench_kind=), the sizes, the repetitions and the loads per run.
+# Every measurement goes to the second serial port as one line:
+#   R metric size value...
+# The host takes the medians and compares the kernels.
+
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t devtmpfs none /dev
+mount -t proc none /proc
+mount -t sysfs none /sys
+mount -t debugfs none /sys/kernel/debug
+exec 3>/dev/ttyS1
+stty -F /dev/ttyS1 raw -echo 2>/dev/null
+
+arg() { sed -n "s/.*$1=\([0-9a-z,]*\).*/\1/p" /proc/cmdline; }
+KIND=$(arg bench_kind)
+SIZES=$(arg bench_sizes | tr , ' ')
+REPS=$(arg bench_reps)
+LOADS=$(arg bench_loads)
+S=/sys/kernel/debug/modules/stats
+B=/sys/kernel/debug/modstats_bench/ctl
+M=/bench/mod.ko
+out() { echo "R $*" >&3; }
+slab() { awk '/^Slab:/ { print $2 * 1024 }' /proc/meminfo; }
+
+echo "=== START $KIND" >&3
+# 3 and 4: loading and unloading one module, alone and beside a reader.
+for r in $(seq "$REPS"); do
+	out load "$LOADS" "$(benchtool loads $M mst_seq "$LOADS")"
+done
+if [ -f "$S" ]; then
+	for r in $(seq "$REPS"); do
+		benchtool reader "$S" &
+		reader=$!
+		out load_busy_reader "$LOADS" "$(benchtool loads $M mst_seq "$LOADS")"
+		kill $reader
+		wait $reader 2>/dev/null
+	done
+fi
+
+# 1, 2 and 5: failures recorded, reads and slab per name, as the list grows.
+if [ -f "$B" ]; then
+	prev=0
+	for n in $SIZES; do
+		before=$(slab)
+		echo "populate $n" >"$B" || echo "=== ERROR populate $n" >&3
+		after=$(slab)
+		out slab_delta "$n" $((n - prev)) $((after - before))
+		prev=$n
+		for r in $(seq "$REPS"); do
+			echo "time 1000" >"$B"
+			out insert "$n" "$(cat "$B")"
+		done
+		for r in $(seq "$REPS"); do
+			out read "$n" "$(benchtool read "$S" 5)"
+		done
+	done
+fi
+dmesg | grep -e 'WARNING:' -e 'BUG:' | sed 's/^/W /' >&3
+echo "=== DONE $KIND" >&3
+# With -no-reboot QEMU exits on a reboot; this kernel cannot power off.
+reboot -f
