@@ -70,7 +70,7 @@ for doc in "module debugging statistics overview" \
 	out=$(cd "$tree" && perl scripts/kernel-doc -rst -sphinx-version 7.2.6 \
 		-function "$doc" kernel/module/stats.c 2>&1)
 	if [ -n "$(printf '%s' "$out" | tr -d '[:space:]')" ] &&
-	   ! printf '%s\n' "$out" | grep -qi 'warning\|error'; then
+	   ! printf '%s\n' "$out" | grep -qiE '(^|: )(warning|error):'; then
 		result check PASS "kernel-doc:resolves:$doc"
 	else
 		result check FAIL "kernel-doc:resolves:$doc" "$(printf '%s\n' "$out" | head -n 1)"

@@ -346,6 +346,9 @@ def run_checks(blocks, console, root):
     # 7. No WARN, BUG or lockdep report on the console.
     text = open(console, errors="replace").read()
     check("console:panic_on_warn-set", "panic_on_warn=1" in text, "not on the command line")
+    # The races need a second CPU (QEMU runs with -smp 2).
+    check("console:two-cpus-online", re.search(r"smp: Brought up \d+ nodes?, 2 CPUs", text),
+          "the guest did not bring up 2 CPUs")
     hits = [line for line in text.splitlines() + blocks.get("kernel_log", "").splitlines()
             if KERNEL_REPORT.search(line)]
     check("console:no-kernel-reports", not hits, hits[0] if hits else "")
@@ -415,6 +418,7 @@ def check_dups(blocks, final, root, names):
 
 TRACE_LINE = re.compile(r"^\s*(.+)-(\d+)\s+\[\d+\].*\s(\d+\.\d+): module_load_fail: "
                         r"name=(\S*) stage=(\w+) wasted=(\d+) err=(-?\d+)$")
+TRACE_STACK = re.compile(r"^\s*(.+)-(\d+)\s+\[\d+\].*\s(\d+\.\d+): <stack trace>$")
 STAGES = {"kread": ("failed_kreads", "invalid_kread_bytes"),
           "decompress": ("failed_decompress", "invalid_decompress_bytes"),
           "becoming": ("failed_becoming", "invalid_becoming_bytes"),
@@ -427,16 +431,25 @@ def check_trace(blocks, c):
     check("trace:event-in-tracefs", text is not None and "# tracer:" in text,
           "no module_load_fail event in tracefs (CONFIG_FTRACE?)")
     events, other = [], []
+    # With two CPUs an event's stack may come after another CPU's event:
+    # a stack belongs to the latest event of the same task.
+    latest, stack = {}, None
     for line in (text or "").splitlines():
         if line.startswith("#") or not line.strip():
             continue
         m = TRACE_LINE.match(line)
+        s = TRACE_STACK.match(line)
         if m:
-            events.append(dict(comm=m[1].strip(), pid=int(m[2]), name=m[4], stage=m[5],
-                               wasted=int(m[6]), err=int(m[7]), stack=[]))
-        elif line.startswith(" => ") and events:
-            events[-1]["stack"].append(line[4:].strip())
-        elif "<stack trace>" not in line:
+            e = dict(comm=m[1].strip(), pid=int(m[2]), name=m[4], stage=m[5],
+                     wasted=int(m[6]), err=int(m[7]), stack=[])
+            events.append(e)
+            latest[e["pid"]] = e
+            stack = None
+        elif s and int(s[2]) in latest:
+            stack = latest[int(s[2])]["stack"]
+        elif line.startswith(" => ") and stack is not None:
+            stack.append(line[4:].strip())
+        else:
             other.append(line)
     check("trace:well-formed", text and not other and "LOST" not in text,
           f"{len(other)} other lines, e.g. {other[:1]}")

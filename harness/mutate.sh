@@ -1,0 +1,59 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make mutate: put each historical defect of upstream's stats.c back, in the
+# form it would take in our code (harness/mutations.py), one at a time, in a
+# scratch copy of the project, and run the KUnit kernels that must catch it.
+# A mutation that every check survives fails the run.
+# Usage: mutate.sh [name ...]   (default: all)
+
+. "$(dirname "$0")/lib.sh"
+
+scratch=$BUILD/mutate/repo
+muts=$TOP/harness/mutations.py
+names=${*:-$(python3 "$muts" list | cut -f1)}
+report=$BUILD/mutate/report
+rc=0
+
+stage 1/2 "scratch copy of the project in $scratch"
+mkdir -p "$scratch"
+# Tracked files only, and never our build/: the copy builds in its own
+# build/, laid out like ours, so ccache serves every file but stats.c.
+(cd "$TOP" && git ls-files -z) |
+	rsync -a --checksum --delete-missing-args --from0 --files-from=- "$TOP/" "$scratch/"
+orig=$scratch/.stats.c.orig
+cp "$TOP/kernel/module/stats.c" "$orig"
+: >"$report"
+
+restore()
+{
+	cp "$orig" "$scratch/kernel/module/stats.c"
+}
+trap restore EXIT
+
+stage 2/2 "mutations: $(echo "$names" | wc -w)"
+for name in $names; do
+	line=$(python3 "$muts" list | awk -F'\t' -v n="$name" '$1 == n')
+	[ -n "$line" ] || die "no mutation named '$name' (see harness/mutations.py)"
+	kernels=$(echo "$line" | cut -f2)
+	what=$(echo "$line" | cut -f3)
+	echo "--- $name: $what (KUnit on: $kernels)"
+	restore
+	python3 "$muts" apply "$name" "$scratch/kernel/module/stats.c"
+	log=$BUILD/mutate/$name.log
+	start=$(date +%s)
+	BUILD_DIR=$scratch/build bash "$scratch/harness/kunit.sh" $kernels >"$log" 2>&1 || true
+	caught=$(grep '^FAIL ' "$scratch/build/results/kunit" 2>/dev/null |
+		 sed 's/^FAIL //; s/ --.*//' | tr '\n' ' ')
+	secs=$(( $(date +%s) - start ))
+	if [ -n "$caught" ]; then
+		echo "    caught in $secs s by: $caught"
+		echo "CAUGHT $name -- $caught" >>"$report"
+	else
+		echo "    NOT CAUGHT ($secs s): every check passed (log: $log)"
+		echo "MISSED $name" >>"$report"
+		rc=1
+	fi
+done
+restore
+echo "$(grep -c '^CAUGHT' "$report") caught, $(grep -c '^MISSED' "$report") missed (report: $report)"
+exit $rc
