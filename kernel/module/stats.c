@@ -622,7 +622,8 @@ static void stats_render_dups(struct mod_stats *s, struct seq_file *m)
 	struct mod_fail_load *e;
 
 	seq_puts(m, "# module dup_failures v2\n");
-	seq_puts(m, "# name failures becoming load wasted_bytes first_ns last_ns last_pid last_comm merged\n");
+	seq_puts(m, "# name failures becoming load wasted_bytes first_ns last_ns last_pid last_comm");
+	seq_puts(m, " merged\n");
 
 	rcu_read_lock();
 	list_for_each_entry_rcu(e, &s->failed, list) {

@@ -737,7 +737,8 @@ static void stats_test_merged(struct kunit *test)
 	stats_render_dups(s, &m);
 	KUNIT_ASSERT_FALSE(test, seq_has_overflowed(&m));
 	m.buf[m.count] = '\0';
-	snprintf(want, sizeof(want), "%swaited 1 1 0 10 4000 4000 %d %s 5\nother 0 0 0 0 0 0 0 - 1\n",
+	snprintf(want, sizeof(want),
+		 "%swaited 1 1 0 10 4000 4000 %d %s 5\nother 0 0 0 0 0 0 0 - 1\n",
 		 dups_header, task_pid_nr(current), current->comm);
 	KUNIT_EXPECT_STREQ(test, m.buf, want);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(stats_test_render(test, s, PAGE_SIZE),
@@ -1169,8 +1170,8 @@ static void stats_test_open_files(struct kunit *test)
 {
 	struct mod_stats *s = stats_test_new(test, 16);
 	struct mod_stats __rcu *live = RCU_INITIALIZER(s);
-	const struct file_operations *fops[] = { &mod_stats_fops, &mod_dups_fops };
-	const char *want[] = { "Duplicate failed modules:", "\nopened 1 0 1 " };
+	static const struct file_operations *const fops[] = { &mod_stats_fops, &mod_dups_fops };
+	static const char *const want[] = { "Duplicate failed modules:", "\nopened 1 0 1 " };
 	char *out = stats_test_buf(test, PAGE_SIZE);
 	int i;
 
