@@ -106,7 +106,11 @@ cd "$TOP"
 if [ "$(git rev-parse --show-toplevel 2>/dev/null)" = "$TOP" ]; then
 	git ls-files --cached --others --exclude-standard -- $OVERLAY_DIRS
 else
-	find $OVERLAY_DIRS -type f 2>/dev/null
+	for d in $OVERLAY_DIRS; do
+		if [ -d "$d" ]; then
+			find "$d" -type f
+		fi
+	done
 fi | sort -u | while read -r f; do [ -f "$f" ] && echo "$f"; done >"$BUILD/overlay.new"
 
 # A file dropped from the overlay goes back to its base version.

@@ -543,7 +543,8 @@ static void stats_add_failed(struct mod_stats *s, const char *name,
 		.pid = task_pid_nr(current),
 	};
 
-	get_task_comm(ev.comm, current);
+	/* As the tracepoints do: the current task's own name, without its lock. */
+	memcpy(ev.comm, current->comm, sizeof(ev.comm));
 	if (!stats_record(s, name, &ev))
 		atomic64_inc(&s->counters[MOD_STAT_UNTRACKED_DUPS]);
 }
