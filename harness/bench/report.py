@@ -63,6 +63,14 @@ def main(argv):
         base = {k: get(k, "load", n, lambda r: int(r[0])) for k in kinds}
         busy = {k: get(k, "load_busy_reader", n, lambda r: int(r[0])) for k in kinds}
         rows.append(("load_unload_ns", n, base.get("upstream"), base.get("ours"), ""))
+        hook = {k: get(k, "hook_loaded", 0, lambda r: int(r[3]) / int(r[5]))
+                for k in ("upstream", "ours")}
+        rows.append(("load_hook_ns", 1, hook.get("upstream"), hook.get("ours"),
+                     "the statistics' part of one successful load, timed in the kernel"))
+        if base.get("nostats") and hook.get("ours") is not None:
+            pct = {k: hook[k] / base["nostats"] * 100 for k in hook if hook[k] is not None}
+            rows.append(("load_hook_of_load_pct", 1, pct.get("upstream"), pct.get("ours"),
+                         "load_hook_ns against one load+unload with CONFIG_MODULE_STATS=n"))
         if base.get("nostats"):
             pct = {k: (base[k] / base["nostats"] - 1) * 100 for k in ("upstream", "ours")
                    if base.get(k)}
@@ -84,6 +92,8 @@ def main(argv):
     def fmt(v):
         if v is None:
             return "-"
+        if abs(v) < 1:
+            return f"{v:.4f}"
         return f"{v:.1f}" if abs(v) < 100 else f"{v:.0f}"
 
     with open(os.path.join(out, "results.csv"), "w") as f:
