@@ -132,7 +132,7 @@ set grid
 set title 'Recording one duplicate failure (ns)'
 plot '{dat}' using 1:2 with linespoints title 'upstream 6.12', \\
      '' using 1:3 with linespoints title 'ours'
-set title 'Reading stats once (ns; upstream truncates past 111 names)'
+set title 'Reading stats once (ns); upstream lists 111 names at most'
 plot '{dat}' using 1:4 with linespoints title 'upstream 6.12', \\
      '' using 1:5 with linespoints title 'ours'
 unset multiplot
