@@ -127,13 +127,13 @@ for k in $KERNELS; do
 		;;
 	i386)
 		mapfile -t extra < <(kcfg "${X86[@]}")
-		extra+=(--qemu_args "-smp 2" --kernel_args panic_on_warn=1 --kernel_args panic=-1)
+		extra+=(--qemu_args "-smp 2" --kernel_args panic_on_warn=1 --kernel_args oops=panic --kernel_args panic=-1)
 		what="i386 (32-bit, lockdep, panic_on_warn)"
 		;;
 	kcsan)
 		arch=x86_64
 		mapfile -t extra < <(kcfg "${X86[@]}" "${KCSAN[@]}")
-		extra+=(--qemu_args "-smp 2" --kernel_args panic_on_warn=1 --kernel_args panic=-1)
+		extra+=(--qemu_args "-smp 2" --kernel_args panic_on_warn=1 --kernel_args oops=panic --kernel_args panic=-1)
 		what="x86_64 with KCSAN, 2 vCPUs"
 		;;
 	*)
@@ -167,7 +167,7 @@ for k in $KERNELS; do
 				-smp 2 -m 1024 -no-reboot \
 				-kernel "$dir/arch/x86/boot/bzImage" \
 				-initrd "$BUILD/kunit-gcov.cpio.gz" \
-				-append "console=ttyS0 panic_on_warn=1 panic=-1 kunit.enable=1 rdinit=/init" \
+				-append "console=ttyS0 panic_on_warn=1 oops=panic panic=-1 kunit.enable=1 rdinit=/init" \
 				-serial "file:$console" -monitor none </dev/null
 			tr -d '\r' <"$console" >"$console.tmp" && mv "$console.tmp" "$console"
 			cat "$console"
