@@ -45,7 +45,18 @@ for name in $names; do
 	caught=$(grep '^FAIL ' "$scratch/build/results/kunit" 2>/dev/null |
 		 sed 's/^FAIL //; s/ --.*//' | tr '\n' ' ')
 	secs=$(( $(date +%s) - start ))
-	if [ -n "$caught" ]; then
+	# A kernel that did not build or boot proves nothing about the mutation.
+	broken=$(grep -E '^FAIL kunit-[a-z0-9_]+ -- ' "$scratch/build/results/kunit" 2>/dev/null |
+		 head -n 1 || true)
+	report_line=$(for k in $kernels; do
+			cat "$scratch/build/kunit-$k.log" 2>/dev/null
+		done | grep -m1 -E 'BUG:|WARNING:|Oops' || true)
+	if [ -n "$broken" ]; then
+		echo "    INCONCLUSIVE ($secs s): $broken (log: $log)"
+		echo "INCONCLUSIVE $name -- $broken" >>"$report"
+		rc=1
+	elif [ -n "$caught" ]; then
+		[ -z "$report_line" ] || echo "    kernel said: ${report_line#*] }"
 		echo "    caught in $secs s by: $caught"
 		echo "CAUGHT $name -- $caught" >>"$report"
 	else
@@ -55,5 +66,6 @@ for name in $names; do
 	fi
 done
 restore
-echo "$(grep -c '^CAUGHT' "$report") caught, $(grep -c '^MISSED' "$report") missed (report: $report)"
+echo "$(grep -c '^CAUGHT' "$report") caught, $(grep -c '^MISSED' "$report") missed," \
+	"$(grep -c '^INCONCLUSIVE' "$report") inconclusive (report: $report)"
 exit $rc
