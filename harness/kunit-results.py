@@ -13,7 +13,7 @@ import json
 import re
 import sys
 
-REPORT = re.compile(r"(BUG: |WARNING: |UBSAN: |KASAN|KCSAN|"
+REPORT = re.compile(r"(BUG: |WARNING: |UBSAN: |KASAN: |KCSAN: |"
                     r"possible circular locking|inconsistent lock state|"
                     r"suspicious RCU usage|Kernel panic|Oops)")
 
