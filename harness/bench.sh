@@ -9,8 +9,9 @@
 #            our kernel built like the e2e kernel, so that ccache serves
 #            them; make test runs this to keep the benchmark working.
 #
-# Workloads (harness/bench/guest.sh): loads and unloads of one module, with
-# and without a process reading stats in a loop; then, at each list size,
+# Workloads (harness/bench/guest.sh): loads and unloads of one module; the
+# same with names listed, with and without a process reading stats in a
+# loop; then, at each list size,
 # duplicate failures recorded through harness/bench/stats_bench.c (built
 # into both stats kernels: it calls the kernel's own try_add_failed_module()
 # and mod_stat_bump_becoming(), as early_mod_check() does), full reads of
@@ -28,9 +29,11 @@ else
 	R=$BUILD/bench
 fi
 # For trying things out: BENCH_SIZES=10,100 BENCH_REPS=3 BENCH_LOADS=100
-# BENCH_KINDS="upstream ours" make bench
+# BENCH_KINDS="upstream ours" make bench; BENCH_READER_NAMES (100) is how
+# many names are listed while the busy reader runs.
 SIZES=${BENCH_SIZES:-$SIZES} REPS=${BENCH_REPS:-$REPS} LOADS=${BENCH_LOADS:-$LOADS}
 KINDS=${BENCH_KINDS:-$KINDS}
+RNAMES=${BENCH_READER_NAMES:-100}
 out=$R/results
 TIMEOUT=${BENCH_TIMEOUT:-$([ $SMOKE = 1 ] && echo 300 || echo 1800)}
 bench=$TOP/harness/bench
@@ -124,10 +127,13 @@ done
 stage 3/4 "running the workloads (sizes $SIZES, $REPS runs each, $LOADS loads per run)"
 gcc -O2 -Wall -Wextra -static -o "$R/benchtool" "$bench/benchtool.c" ||
 	die "benchtool failed to build"
-# Two boots per kernel: the loads on two vCPUs, with idle=poll so that an
+# Three boots per kernel: the loads on two vCPUs, with idle=poll so that an
 # idle vCPU does not take QEMU's time to wake for each expedited RCU grace
 # period; the in-kernel timings on one vCPU, which nothing else competes
-# with. Expedited RCU keeps each unload's grace period short.
+# with; and the loads and in-kernel timings again on one vCPU under
+# "-icount shift=0", where the guest's clock counts instructions, so that
+# those numbers do not move with the host's load. Expedited RCU keeps each
+# unload's grace period short.
 for k in $KINDS; do
 	obj=$R/$(src_of "$k")/obj
 	if [ "$k" = nostats ]; then
@@ -143,20 +149,21 @@ for k in $KINDS; do
 	cp "$obj-mod/mst_seq.ko" "$root/bench/mod.ko"
 	(cd "$root" && find . | cpio -o -H newc --quiet) >"$root.cpio"
 	: >"$out/$k.data"
-	for mode in loads micro; do
+	for mode in loads micro icount; do
 		[ "$k" = nostats ] && [ $mode = micro ] && continue
-		if [ $mode = loads ]; then
-			smp=2 extra="idle=poll"
-		else
-			smp=1 extra=""
-		fi
+		icount=()
+		case $mode in
+		loads)	smp=2 extra="idle=poll" ;;
+		micro)	smp=1 extra="" ;;
+		icount)	smp=1 extra="" icount=(-icount shift=0,sleep=off) ;;
+		esac
 		log=$out/$k.$mode
 		start=$(date +%s)
 		rc=0
 		timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 -nodefaults -nographic \
-			-machine pc -cpu max -smp $smp -m 1024 -no-reboot \
+			-machine pc -cpu max -smp $smp -m 1024 -no-reboot "${icount[@]}" \
 			-kernel "$obj/arch/x86/boot/bzImage" -initrd "$root.cpio" \
-			-append "console=ttyS0 quiet panic=-1 $extra rcupdate.rcu_expedited=1 bench_kind=$k bench_mode=$mode bench_sizes=$SIZES bench_reps=$REPS bench_loads=$LOADS" \
+			-append "console=ttyS0 quiet panic=-1 $extra rcupdate.rcu_expedited=1 bench_kind=$k bench_mode=$mode bench_sizes=$SIZES bench_reps=$REPS bench_loads=$LOADS bench_reader_names=$RNAMES" \
 			-serial "file:$log.console.log" -serial "file:$log.data" \
 			-monitor none </dev/null || rc=$?
 		tr -d '\r' <"$log.data" >"$log.data.tmp" && mv "$log.data.tmp" "$log.data"
@@ -169,7 +176,7 @@ done
 
 stage 4/4 "results"
 rc=0
-python3 "$bench/report.py" "$out" $KINDS || rc=$?
+python3 "$bench/report.py" "$out" "$RNAMES" $KINDS || rc=$?
 if [ $SMOKE = 1 ]; then
 	# make test: the benchmark still works end to end. Nothing is timed.
 	mkdir -p "$RESULTS"
@@ -180,8 +187,9 @@ if [ $SMOKE = 1 ]; then
 	missing=$(python3 - "$out/results.csv" <<'PY'
 import csv, sys
 want = {"insert_ns_per_failure", "read_ns", "read_bytes", "read_names", "load_unload_ns",
-        "load_hook_ns", "load_busy_reader_ns", "busy_reader_slowdown_pct",
-        "slab_bytes_per_name"}
+        "load_hook_ns", "load_listed_ns", "load_busy_reader_ns", "busy_reader_slowdown_pct",
+        "slab_bytes_per_name", "insert_insns_per_failure", "read_insns",
+        "load_unload_insns", "load_hook_insns"}
 rows = list(csv.DictReader(open(sys.argv[1])))
 have = {r["metric"] for r in rows if r["upstream"] and r["ours"]}
 print(" ".join(sorted(want - have)))

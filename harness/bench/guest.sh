@@ -21,6 +21,7 @@ MODE=$(arg bench_mode)
 SIZES=$(arg bench_sizes | tr , ' ')
 REPS=$(arg bench_reps)
 LOADS=$(arg bench_loads)
+RNAMES=$(arg bench_reader_names)
 S=/sys/kernel/debug/modules/stats
 B=/sys/kernel/debug/modstats_bench/ctl
 M=/bench/mod.ko
@@ -28,44 +29,56 @@ out() { echo "R $*" >&3; }
 slab() { awk '/^Slab:/ { print $2 * 1024 }' /proc/meminfo; }
 
 echo "=== START $KIND $MODE" >&3
-# 3 and 4, on two CPUs: loading and unloading one module, alone and beside
-# a process that reads stats in a loop.
-if [ "$MODE" = loads ]; then
+echo "=== clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)" >&3
+
+# Under "-icount shift=0" QEMU advances the guest's clock by one nanosecond
+# per instruction executed, so every timing in that boot is a count of
+# instructions: the same from run to run, whatever else the host is doing.
+P=
+[ "$MODE" = icount ] && P=icount_
+
+# 3: loading and unloading one module.
+if [ "$MODE" = loads ] || [ "$MODE" = icount ]; then
 	for r in $(seq "$REPS"); do
-		out load "$LOADS" "$(benchtool loads $M mst_seq "$LOADS")"
+		out ${P}load "$LOADS" "$(benchtool loads $M mst_seq "$LOADS")"
 	done
-	if [ -f "$S" ]; then
-		for r in $(seq "$REPS"); do
-			benchtool reader "$S" &
-			reader=$!
-			out load_busy_reader "$LOADS" "$(benchtool loads $M mst_seq "$LOADS")"
-			kill $reader
-			wait $reader 2>/dev/null
-		done
-	fi
+fi
+# 4, on two CPUs: the same with RNAMES names listed, where upstream's
+# reader holds module_mutex while it prints them, alone and beside a
+# process that reads stats in a loop.
+if [ "$MODE" = loads ] && [ -f "$B" ]; then
+	echo "populate $RNAMES" >"$B" || echo "=== ERROR populate $RNAMES" >&3
+	for r in $(seq "$REPS"); do
+		out load_listed "$LOADS" "$(benchtool loads $M mst_seq "$LOADS")"
+		benchtool reader "$S" &
+		reader=$!
+		out load_busy_reader "$LOADS" "$(benchtool loads $M mst_seq "$LOADS")"
+		kill $reader
+		wait $reader 2>/dev/null
+	done
 fi
 
 # On one CPU, timed in the kernel: what a successful load costs the
 # statistics (3), and as the list grows, failures recorded (1), reads (2)
 # and slab per name (5).
-if [ "$MODE" = micro ] && [ -f "$B" ]; then
+if { [ "$MODE" = micro ] || [ "$MODE" = icount ]; } && [ -f "$B" ]; then
 	for r in $(seq "$REPS"); do
 		echo "loaded 100000" >"$B"
-		out hook_loaded 0 "$(cat "$B")"
+		out ${P}hook_loaded 0 "$(cat "$B")"
 	done
 	prev=0
 	for n in $SIZES; do
 		before=$(slab)
 		echo "populate $n" >"$B" || echo "=== ERROR populate $n" >&3
 		after=$(slab)
-		out slab_delta "$n" $((n - prev)) $((after - before))
+		[ "$MODE" = micro ] && out slab_delta "$n" $((n - prev)) $((after - before))
 		prev=$n
 		for r in $(seq "$REPS"); do
 			echo "time 10000" >"$B"
-			out insert "$n" "$(cat "$B")"
+			out ${P}insert "$n" "$(cat "$B")"
 		done
 		for r in $(seq "$REPS"); do
-			out read "$n" "$(benchtool read "$S" 5)"
+			out ${P}read "$n" "$(benchtool read "$S" 5)"
 		done
 	done
 fi

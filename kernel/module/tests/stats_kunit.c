@@ -298,21 +298,25 @@ static void stats_test_golden(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, stats_test_render(test, s, PAGE_SIZE), golden_text);
 }
 
-static const char empty_text[] =
-	"         Mods ever loaded\t0\n"
-	"     Mods failed on kread\t0\n"
-	"Mods failed on decompress\t0\n"
-	"  Mods failed on becoming\t0\n"
-	"      Mods failed on load\t0\n"
-	"        Total module size\t0\n"
-	"      Total mod text size\t0\n"
-	"       Failed kread bytes\t0\n"
-	"  Failed decompress bytes\t0\n"
-	"    Failed becoming bytes\t0\n"
-	"        Failed kmod bytes\t0\n"
-	" Virtual mem wasted bytes\t0\n"
-	"   Untracked dup failures\t0\n"
+/* Every counter of an instance nothing has happened to; the window start follows. */
+#define STATS_TEST_ZEROS \
+	"         Mods ever loaded\t0\n"	\
+	"     Mods failed on kread\t0\n"	\
+	"Mods failed on decompress\t0\n"	\
+	"  Mods failed on becoming\t0\n"	\
+	"      Mods failed on load\t0\n"	\
+	"        Total module size\t0\n"	\
+	"      Total mod text size\t0\n"	\
+	"       Failed kread bytes\t0\n"	\
+	"  Failed decompress bytes\t0\n"	\
+	"    Failed becoming bytes\t0\n"	\
+	"        Failed kmod bytes\t0\n"	\
+	" Virtual mem wasted bytes\t0\n"	\
+	"   Untracked dup failures\t0\n"	\
 	"             Merged loads\t0\n"
+
+static const char empty_text[] =
+	STATS_TEST_ZEROS
 	"          Window start ns\t0\n";
 
 /* An empty instance has no averages and no table. */
@@ -561,20 +565,7 @@ static void stats_test_reset_window(struct mod_stats __rcu **sp)
 }
 
 static const char reset_text[] =
-	"         Mods ever loaded\t0\n"
-	"     Mods failed on kread\t0\n"
-	"Mods failed on decompress\t0\n"
-	"  Mods failed on becoming\t0\n"
-	"      Mods failed on load\t0\n"
-	"        Total module size\t0\n"
-	"      Total mod text size\t0\n"
-	"       Failed kread bytes\t0\n"
-	"  Failed decompress bytes\t0\n"
-	"    Failed becoming bytes\t0\n"
-	"        Failed kmod bytes\t0\n"
-	" Virtual mem wasted bytes\t0\n"
-	"   Untracked dup failures\t0\n"
-	"             Merged loads\t0\n"
+	STATS_TEST_ZEROS
 	"          Window start ns\t7000\n";
 
 /*
