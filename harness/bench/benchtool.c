@@ -5,6 +5,9 @@
  *   benchtool loads FILE NAME N   load FILE and unload NAME, N times; print
  *                                 the mean ns of one load+unload
  *   benchtool reader FILE         read FILE whole, over and over, until killed
+ *   benchtool spin                use a CPU in userspace until killed: what
+ *                                 the reader costs loads for taking a CPU
+ *                                 alone, without entering the kernel
  *   benchtool read FILE R         read FILE whole R times; print the mean ns
  *                                 of one read, the bytes and the table rows
  *                                 of the last read
@@ -102,8 +105,11 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "reader"))
 		for (;;)
 			read_whole(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "spin"))
+		for (volatile unsigned long n = 0;; n++)
+			;
 	if (argc == 4 && !strcmp(argv[1], "read"))
 		return reads(argv[2], atol(argv[3]));
-	fprintf(stderr, "usage: benchtool loads FILE NAME N | reader FILE | read FILE R\n");
+	fprintf(stderr, "usage: benchtool loads FILE NAME N | reader FILE | spin | read FILE R\n");
 	return 2;
 }

@@ -45,7 +45,8 @@ if [ "$MODE" = loads ] || [ "$MODE" = icount ]; then
 fi
 # 4, on two CPUs: the same with RNAMES names listed, where upstream's
 # reader holds module_mutex while it prints them, alone and beside a
-# process that reads stats in a loop.
+# process that reads stats in a loop; and, to tell the reader's own cost
+# from that of a vCPU kept busy under TCG, beside a process that only spins.
 if [ "$MODE" = loads ] && [ -f "$B" ]; then
 	echo "populate $RNAMES" >"$B" || echo "=== ERROR populate $RNAMES" >&3
 	for r in $(seq "$REPS"); do
@@ -55,6 +56,11 @@ if [ "$MODE" = loads ] && [ -f "$B" ]; then
 		out load_busy_reader "$LOADS" "$(benchtool loads $M mst_seq "$LOADS")"
 		kill $reader
 		wait $reader 2>/dev/null
+		benchtool spin &
+		spinner=$!
+		out load_busy_spin "$LOADS" "$(benchtool loads $M mst_seq "$LOADS")"
+		kill $spinner
+		wait $spinner 2>/dev/null
 	done
 fi
 

@@ -104,6 +104,11 @@ def main(argv):
                if busy.get(k) and listed.get(k)}
         rows.append(("busy_reader_slowdown_pct", n, pct.get("upstream"), pct.get("ours"),
                      "load_busy_reader_ns against load_listed_ns"))
+        spin = {k: get(k, "load_busy_spin", n, lambda r: int(r[0])) for k in kinds}
+        pct = {k: (spin[k] / listed[k] - 1) * 100 for k in ("upstream", "ours")
+               if spin.get(k) and listed.get(k)}
+        rows.append(("busy_spin_slowdown_pct", n, pct.get("upstream"), pct.get("ours"),
+                     "the same beside a process that only spins in userspace"))
     slab = {k: max(((s, r) for (m, s), rs in raw[k].items() if m == "slab_delta"
                     for r in rs), default=None) for k in ("upstream", "ours") if k in raw}
     per = {k: int(v[1][1]) / int(v[1][0]) for k, v in slab.items() if v and int(v[1][0])}
