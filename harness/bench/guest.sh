@@ -26,6 +26,17 @@ S=/sys/kernel/debug/modules/stats
 B=/sys/kernel/debug/modstats_bench/ctl
 M=/bench/mod.ko
 out() { echo "R $*" >&3; }
+# loads_beside METRIC CMD...: time the loads while CMD runs.
+loads_beside()
+{
+	metric=$1
+	shift
+	"$@" &
+	pid=$!
+	out "$metric" "$LOADS" "$(benchtool loads $M mst_seq "$LOADS")"
+	kill $pid
+	wait $pid 2>/dev/null
+}
 slab() { awk '/^Slab:/ { print $2 * 1024 }' /proc/meminfo; }
 
 echo "=== START $KIND $MODE" >&3
@@ -51,16 +62,8 @@ if [ "$MODE" = loads ] && [ -f "$B" ]; then
 	echo "populate $RNAMES" >"$B" || echo "=== ERROR populate $RNAMES" >&3
 	for r in $(seq "$REPS"); do
 		out load_listed "$LOADS" "$(benchtool loads $M mst_seq "$LOADS")"
-		benchtool reader "$S" &
-		reader=$!
-		out load_busy_reader "$LOADS" "$(benchtool loads $M mst_seq "$LOADS")"
-		kill $reader
-		wait $reader 2>/dev/null
-		benchtool spin &
-		spinner=$!
-		out load_busy_spin "$LOADS" "$(benchtool loads $M mst_seq "$LOADS")"
-		kill $spinner
-		wait $spinner 2>/dev/null
+		loads_beside load_busy_reader benchtool reader "$S"
+		loads_beside load_busy_spin benchtool spin
 	done
 fi
 
