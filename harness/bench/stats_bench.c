@@ -24,7 +24,9 @@
 #include "internal.h"
 
 static DEFINE_MUTEX(bench_lock);
-static char bench_name[MODULE_NAME_LEN];
+#ifdef MODSTATS_OURS
+static struct mod_stat_name bench_name;
+#endif
 static unsigned int bench_names;
 static unsigned int bench_count;
 static u64 bench_last_ns;
@@ -55,7 +57,7 @@ static void bench_loaded(void)
 #ifdef MODSTATS_OURS
 	struct load_info info = { .name = "bench_loaded", .len = 4096 };
 
-	mod_stat_want_name(&info, bench_name);
+	mod_stat_want_name(&info, &bench_name);
 	mod_stat_save_name(&info);
 	mod_stat_bump_loaded(8192, 4096);
 #else

@@ -9,7 +9,6 @@
 #include <linux/debugfs.h>
 #include <linux/hashtable.h>
 #include <linux/math64.h>
-#include <linux/kstrtox.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
@@ -21,7 +20,9 @@
 #include <linux/srcu.h>
 #include <linux/stringhash.h>
 #include <linux/string.h>
+#include <linux/string_helpers.h>
 #include <linux/timekeeping.h>
+#include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <kunit/static_stub.h>
 #include <trace/events/module.h>
@@ -46,7 +47,8 @@
  *   c) layout_and_allocate() allocates the module's final home.
  *
  * A failure is counted once, at the stage it happened, and its byte counter
- * gets every byte that was allocated for that load and then freed unused.
+ * gets every byte that was allocated for that load and then freed unused:
+ * nothing, if the load failed before anything was allocated.
  *
  * All counters are 64-bit atomics that only grow, until a write to the reset
  * file starts a new measurement window. Updating them takes no lock, and
@@ -54,7 +56,7 @@
  */
 
 /**
- * DOC: dup_failed_modules - tracks duplicate failed modules
+ * DOC: duplicate failed modules
  *
  * Most failed loads on a typical boot are duplicates: a module of the same
  * name is already loaded, or another task is loading it right now. The
@@ -67,12 +69,21 @@
  *   b) FAIL_DUP_MOD_LOAD ("Load"): in add_unformed_module(), after
  *      layout_and_allocate(). The module's final allocation was wasted too.
  *
- * Every module name that failed this way is tracked once, with the number of
- * failures and the set of reasons seen. Recording a failure is a hash table
- * lookup; a name is allocated only the first time it fails. At most
- * %MOD_STATS_MAX_TRACKED names are tracked. Failures that cannot be tracked,
- * because that cap was reached or memory ran out, are still counted, in
- * "Untracked dup failures".
+ * In both places the load fails with -EEXIST if the other module is live,
+ * or with -EBUSY if it is still loading, or failed to, while this load
+ * waited for it.
+ *
+ * try_add_failed_module() notes the name and the reason on the load; the
+ * failure is recorded when the load is counted as failed, together with
+ * its stage counter, in the same measurement window. Every module name that
+ * failed this way is listed once, with the number of failures and the set
+ * of reasons seen. Recording a failure is a hash table lookup; a name is
+ * allocated only the first time it is recorded. At most
+ * %MOD_STATS_MAX_TRACKED names are listed, counting the names that so far
+ * only had merged loads (see merged_loads below). Once the list is full, no
+ * new name is allocated, and failures that cannot be listed, because of the
+ * cap or because memory ran out, are still counted, in "Untracked dup
+ * failures".
  *
  * A non-empty list points at work to do in userspace or in the kernel: each
  * entry is a module that was asked for again before its first load finished.
@@ -92,8 +103,11 @@
  *     successfully.
  *   * total_text_size: the part of total_mod_size that holds code (.text and
  *     .init.text).
- *   * invalid_kread_bytes: bytes lost to loads that failed while reading the
- *     module from userspace. Rare unless memory is short.
+ *   * invalid_kread_bytes: bytes allocated for a copy of the module and freed
+ *     by loads that failed while reading it from userspace: after a fault or
+ *     a security module's refusal of the bytes read. A load refused before
+ *     the copy was allocated (too short for an ELF header, or no memory)
+ *     adds nothing.
  *   * invalid_decompress_bytes: bytes of compressed files whose decompression
  *     failed. A corrupt file or a broken compressor; memory pressure at worst.
  *   * invalid_becoming_bytes: bytes of module copies thrown away between a
@@ -119,32 +133,45 @@
  *     in progress, waited for it and returned its result. They waste no
  *     memory and are not failures, but each was a redundant request.
  *
- * ``dup_failures`` lists the same names as the table in ``stats``, with who
- * and when, and the names that had merged loads. Its first line is a
- * version, ``# module dup_failures v2``; the second names the fields; then
- * each line is one name, in the order first seen, with ten fields separated
- * by single spaces:
+ * After the counters and averages, ``stats`` has three lines that upstream
+ * kernels before this one did not print: "Untracked dup failures", "Merged
+ * loads" and "Window start ns". Then comes the table of duplicate failures,
+ * newest name first, as it always was: a name's place is set when it is
+ * first recorded, by a failure or a merged load, and later failures do not
+ * move it. Names that only had merged loads are not in the table.
+ *
+ * ``dup_failures`` lists the same names with who and when, and the names
+ * that had merged loads, in the same order. Its first line is a version,
+ * ``# module dup_failures v1``; the second names the fields; then each line
+ * is one name with ten fields separated by single spaces:
  *
  *   name failures becoming load wasted_bytes first_ns last_ns last_pid last_comm merged
  *
  * ``becoming`` and ``load`` count the failures per reason, ``wasted_bytes``
  * is the memory those loads allocated and freed, the times are
  * CLOCK_BOOTTIME in nanoseconds, and ``last_pid``/``last_comm`` name the task
- * whose load failed latest. White space and backslashes in ``last_comm`` are
- * escaped as octal (``\040``); it is ``-`` for a name that only had merged
- * loads. ``merged`` counts the merged loads of the name. A new version adds
- * fields at the end.
+ * whose load failed latest. In ``name`` and ``last_comm``, every byte that is
+ * not printable ASCII, the space and the backslash are written as a
+ * backslash and three octal digits (``\040`` for a space), so that a line
+ * always splits into ten fields; ``stats`` escapes names the same way.
+ * ``last_comm`` is ``-`` for a name that only had merged loads. ``merged``
+ * counts the merged loads of the name. A new version adds fields at the
+ * end.
  *
  * Each failure counted above also fires the module:module_load_fail trace
  * event, in the failing task, with the name if it was read, the stage, the
- * bytes wasted and the error, so that a tracer can show who asked.
+ * bytes wasted and the error that the load returns: -EEXIST or -EBUSY for a
+ * duplicate, any other error for other failures, including -ERESTARTSYS when
+ * a signal interrupted a load that waited for another one.
  *
- * Writing ``1`` to ``reset`` (root only) starts a new measurement window:
- * every counter and both lists start again from zero, at once, so that a
- * reader sees either the old window or the new one. The ``Window start ns``
- * line of ``stats`` says when the window began (CLOCK_BOOTTIME, 0 for the
- * window that began at boot), so that a reset is not mistaken for a quiet
- * boot. Any other value written is refused with -EINVAL and changes nothing.
+ * Writing ``1`` (with or without a newline) to ``reset`` (root only) starts a
+ * new measurement window: every counter and both lists start again from
+ * zero, at once, so that a reader sees either the old window or the new one,
+ * and each failed load is counted, stage and name, in exactly one window.
+ * The ``Window start ns`` line of ``stats`` says when the window began
+ * (CLOCK_BOOTTIME, 0 for the window that began at boot), so that a reset is
+ * not mistaken for a quiet boot. Any other write is refused with -EINVAL and
+ * changes nothing.
  */
 
 enum mod_stat_item {
@@ -229,19 +256,24 @@ static const char *const mod_fail_reason_names[] = {
 static_assert(ARRAY_SIZE(mod_fail_reason_names) == MOD_FAIL_REASONS + 1);
 
 /*
- * The most module names tracked at once. A distribution kernel ships about
- * 6,000 modules; an entry is 128 bytes of slab (192 for names longer than 19
- * characters) on 64-bit without lock debugging, so the list stays below 3 MiB.
+ * The most module names listed at once. A distribution kernel ships about
+ * 6,000 modules; on 64-bit without lock debugging an entry takes 128 bytes
+ * of slab for a name of up to 15 characters and 192 bytes for a longer one,
+ * so a full list stays below 3 MiB.
  */
 #define MOD_STATS_MAX_TRACKED	16384
 #define MOD_STATS_HASH_BITS	12
 
 #define MOD_FAIL_NR_REASONS	(FAIL_DUP_MOD_LOAD + 1)
 
+/* How names and command names are written: one field, whatever the bytes. */
+#define MOD_STATS_ESCAPE	(ESCAPE_OCTAL | ESCAPE_NAP | ESCAPE_APPEND)
+#define MOD_STATS_ESCAPE_ALSO	" \\"
+
 /**
- * struct mod_fail_load - a module name that failed to load as a duplicate
+ * struct mod_fail_load - a module name with duplicate failures or merged loads
  * @hnode: entry in &mod_stats.names, keyed by @hash
- * @list: entry in &mod_stats.failed, oldest first
+ * @list: entry in &mod_stats.failed, newest first
  * @count: failures of this name, per enum fail_dup_mod_reason
  * @wasted: bytes allocated and freed by those failures
  * @merged: finit_module() calls that waited for a load of this name
@@ -250,11 +282,12 @@ static_assert(ARRAY_SIZE(mod_fail_reason_names) == MOD_FAIL_REASONS + 1);
  * @first_ns: CLOCK_BOOTTIME of the first failure, 0 if none yet
  * @last_ns: CLOCK_BOOTTIME of the latest failure
  * @last_comm: its command name
- * @hash: full_name_hash() of @name
- * @name: the module's name, NUL-terminated
+ * @hash: stats_hash() of @name
+ * @len: length of @name, compared before its bytes
+ * @name: the module's name, @len bytes and a NUL
  *
- * Entries are published with RCU and never freed while the instance that
- * holds them is in use.
+ * Entries are published with RCU list primitives and freed only with the
+ * window that holds them, after an SRCU grace period.
  */
 struct mod_fail_load {
 	struct hlist_node hnode;
@@ -269,26 +302,31 @@ struct mod_fail_load {
 	u64 last_ns;
 	char last_comm[TASK_COMM_LEN];
 	u32 hash;
+	u8 len;
 	char name[];
 };
 
+static_assert(MODULE_NAME_LEN - 1 <= U8_MAX);
+
 /**
- * struct mod_stats - all module load statistics of one instance
+ * struct mod_stats - all module load statistics of one measurement window
  * @counters: the counters, indexed by enum mod_stat_item
  * @lock: serialises adding entries to @names and @failed
- * @nr_tracked: entries in @failed, under @lock
+ * @nr_tracked: entries in @failed; written under @lock
+ * @name_bytes: sum of the lengths of their names; written under @lock
  * @max_tracked: most entries @failed may hold
  * @since_ns: CLOCK_BOOTTIME when this measurement window began, 0 at boot
- * @failed: duplicate failures by name, in the order first seen (RCU)
- * @names: the same entries, hashed by name (RCU)
+ * @failed: duplicate failures by name, newest first (RCU list)
+ * @names: the same entries, hashed by name (RCU list)
  *
  * The kernel has one instance per measurement window; tests build their own.
  */
 struct mod_stats {
 	atomic64_t counters[MOD_STAT_COUNT];
-	/* Writers adding a name take it; readers walk the list under RCU. */
+	/* Writers adding a name take it; readers walk the lists under SRCU. */
 	spinlock_t lock;
 	unsigned int nr_tracked;
+	unsigned int name_bytes;
 	unsigned int max_tracked;
 	u64 since_ns;
 	struct list_head failed;
@@ -303,16 +341,18 @@ static struct mod_stats mod_stats_boot = {
 };
 
 /*
- * The current window. Hooks and readers use it inside mod_stats_srcu; a
- * reset publishes a new one and frees the old one once they are done. SRCU
- * rather than RCU because recording the first failure of a name allocates.
+ * The current window. Hooks and readers use it inside mod_stats_srcu, which
+ * also protects the entries of its lists; a reset publishes a new window and
+ * frees the old one once they are done. SRCU rather than RCU because
+ * recording the first failure of a name allocates, and a reader renders
+ * thousands of names and may reschedule between them.
  */
 DEFINE_STATIC_SRCU(mod_stats_srcu);
 static struct mod_stats __rcu *mod_stats_live = RCU_INITIALIZER(&mod_stats_boot);
-/* Serialises resets. */
+/* Serialises resets: the start time and the publication of a window. */
 static DEFINE_MUTEX(mod_stats_reset_lock);
 
-#define live_stats()	srcu_dereference(mod_stats_live, &mod_stats_srcu)
+#define stats_window(sp)	srcu_dereference(*(sp), &mod_stats_srcu)
 
 static void stats_init(struct mod_stats *s, unsigned int max_tracked)
 {
@@ -331,6 +371,14 @@ static void stats_free(struct mod_stats *s)
 		kfree(e);
 	if (s != &mod_stats_boot)
 		vfree(s);
+}
+
+/* A separate function so that tests can look at a window before it goes. */
+static void stats_retire(struct mod_stats *s)
+{
+	KUNIT_STATIC_STUB_REDIRECT(stats_retire, s);
+
+	stats_free(s);
 }
 
 static void stats_add(struct mod_stats *s, enum mod_stat_item count,
@@ -359,54 +407,24 @@ static u64 stats_wasted(const struct load_info *info, u64 compressed, bool laid_
 	return (u64)info->len * (laid_out ? 2 : 1) + compressed;
 }
 
-static void stats_bump_loaded(struct mod_stats *s, unsigned int total_size,
-			      unsigned int text_size)
+/* A separate function so that tests can make names collide. */
+static u32 stats_hash(const char *name, size_t len)
 {
-	stats_add(s, MOD_STAT_MODCOUNT, MOD_STAT_TOTAL_MOD_SIZE, total_size);
-	atomic64_add(text_size, &s->counters[MOD_STAT_TOTAL_TEXT_SIZE]);
+	KUNIT_STATIC_STUB_REDIRECT(stats_hash, name, len);
+
+	return full_name_hash(NULL, name, len);
 }
 
-/*
- * Each failed load is counted at one stage and, at that moment, reported by
- * the module_load_fail trace event, so that a tracer can see who called.
- */
-static void stats_bump_kread(struct mod_stats *s, unsigned long len, int err)
-{
-	stats_add(s, MOD_STAT_FAILED_KREADS, MOD_STAT_INVALID_KREAD_BYTES, len);
-	trace_module_load_fail("", MODULE_LOAD_FAIL_KREAD, len, err);
-}
-
-static void stats_bump_decompress(struct mod_stats *s, unsigned long len, int err)
-{
-	stats_add(s, MOD_STAT_FAILED_DECOMPRESS, MOD_STAT_INVALID_DECOMPRESS_BYTES, len);
-	trace_module_load_fail("", MODULE_LOAD_FAIL_DECOMPRESS, len, err);
-}
-
-static void stats_bump_invalid(struct mod_stats *s, const struct load_info *info,
-			       int flags, int err)
-{
-	u64 wasted = stats_wasted(info, stats_compressed_len(info, flags), true);
-
-	stats_add(s, MOD_STAT_FAILED_LOAD_MODULES, MOD_STAT_INVALID_MOD_BYTES, wasted);
-	trace_module_load_fail(info->name ?: "", MODULE_LOAD_FAIL_LOAD, wasted, err);
-}
-
-static void stats_bump_becoming(struct mod_stats *s, const struct load_info *info,
-				int flags, int err)
-{
-	u64 wasted = stats_wasted(info, stats_compressed_len(info, flags), false);
-
-	stats_add(s, MOD_STAT_FAILED_BECOMING, MOD_STAT_INVALID_BECOMING_BYTES, wasted);
-	trace_module_load_fail(info->name ?: "", MODULE_LOAD_FAIL_BECOMING, wasted, err);
-}
-
+/* Called inside mod_stats_srcu, or with @s->lock held. */
 static struct mod_fail_load *stats_lookup(struct mod_stats *s, const char *name,
 					  size_t len, u32 hash)
 {
 	struct mod_fail_load *e;
 
-	hash_for_each_possible_rcu(s->names, e, hnode, hash, lockdep_is_held(&s->lock)) {
-		if (e->hash == hash && !e->name[len] && !memcmp(e->name, name, len))
+	hash_for_each_possible_rcu(s->names, e, hnode, hash,
+				   srcu_read_lock_held(&mod_stats_srcu) ||
+				   lockdep_is_held(&s->lock)) {
+		if (e->hash == hash && e->len == len && !memcmp(e->name, name, len))
 			return e;
 	}
 	return NULL;
@@ -422,6 +440,7 @@ static struct mod_fail_load *mod_fail_alloc(const char *name, size_t len)
 	e = kzalloc(struct_size(e, name, len + 1), GFP_KERNEL);
 	if (e) {
 		spin_lock_init(&e->last_lock);
+		e->len = len;
 		memcpy(e->name, name, len);
 	}
 	return e;
@@ -494,43 +513,43 @@ static unsigned int mod_fail_reasons(struct mod_fail_load *e)
 /*
  * Count @ev under @name, adding the name if it is new. Returns false if the
  * name is new and could not be added: the list is full or memory is short.
+ * Called inside mod_stats_srcu; may sleep to allocate.
  */
 static bool stats_record(struct mod_stats *s, const char *name,
 			 const struct mod_fail_event *ev)
 {
 	size_t len = strnlen(name, MODULE_NAME_LEN - 1);
-	u32 hash = full_name_hash(NULL, name, len);
+	u32 hash = stats_hash(name, len);
 	struct mod_fail_load *e, *new;
 
-	rcu_read_lock();
 	e = stats_lookup(s, name, len, hash);
-	if (e)
-		mod_fail_count(e, ev);
-	rcu_read_unlock();
-	if (e)
-		return true;
+	if (!e) {
+		/* A full list allocates nothing; the count is checked again below. */
+		if (READ_ONCE(s->nr_tracked) >= s->max_tracked)
+			return false;
+		/* A new name: allocate outside the lock, then look again. */
+		new = mod_fail_alloc(name, len);
 
-	/* A new name: allocate outside the lock, then look again. */
-	new = mod_fail_alloc(name, len);
-
-	spin_lock(&s->lock);
-	e = stats_lookup(s, name, len, hash);
-	if (!e && new && s->nr_tracked < s->max_tracked) {
-		new->hash = hash;
-		/* Counted before it is published, so no reader sees a zero. */
-		mod_fail_count(new, ev);
-		hash_add_rcu(s->names, &new->hnode, hash);
-		list_add_tail_rcu(&new->list, &s->failed);
-		s->nr_tracked++;
-		e = new;
-		new = NULL;
-	} else if (e) {
-		mod_fail_count(e, ev);
+		spin_lock(&s->lock);
+		e = stats_lookup(s, name, len, hash);
+		if (!e && new && s->nr_tracked < s->max_tracked) {
+			new->hash = hash;
+			/* Counted before it is published, so no reader sees a zero. */
+			mod_fail_count(new, ev);
+			hash_add_rcu(s->names, &new->hnode, hash);
+			list_add_rcu(&new->list, &s->failed);
+			WRITE_ONCE(s->nr_tracked, s->nr_tracked + 1);
+			WRITE_ONCE(s->name_bytes, s->name_bytes + len);
+			spin_unlock(&s->lock);
+			return true;
+		}
+		spin_unlock(&s->lock);
+		kfree(new);
+		if (!e)
+			return false;
 	}
-	spin_unlock(&s->lock);
-
-	kfree(new);
-	return e;
+	mod_fail_count(e, ev);
+	return true;
 }
 
 static void stats_add_failed(struct mod_stats *s, const char *name,
@@ -560,6 +579,90 @@ static void stats_add_merged(struct mod_stats *s, const char *name,
 		stats_record(s, name, &ev);
 }
 
+static void stats_bump_loaded(struct mod_stats *s, unsigned int total_size,
+			      unsigned int text_size)
+{
+	stats_add(s, MOD_STAT_MODCOUNT, MOD_STAT_TOTAL_MOD_SIZE, total_size);
+	atomic64_add(text_size, &s->counters[MOD_STAT_TOTAL_TEXT_SIZE]);
+}
+
+/*
+ * Each failed load is counted at one stage and, at that moment, reported by
+ * the module_load_fail trace event, so that a tracer can see who called.
+ */
+static void stats_bump_kread(struct mod_stats *s, const struct load_info *info, int err)
+{
+	/* The copy was allocated, and has been freed, if @info->hdr is set. */
+	u64 wasted = info->hdr ? info->len : 0;
+
+	stats_add(s, MOD_STAT_FAILED_KREADS, MOD_STAT_INVALID_KREAD_BYTES, wasted);
+	trace_module_load_fail("", MODULE_LOAD_FAIL_KREAD, wasted, err);
+}
+
+static void stats_bump_decompress(struct mod_stats *s, unsigned long len, int err)
+{
+	stats_add(s, MOD_STAT_FAILED_DECOMPRESS, MOD_STAT_INVALID_DECOMPRESS_BYTES, len);
+	trace_module_load_fail("", MODULE_LOAD_FAIL_DECOMPRESS, len, err);
+}
+
+/*
+ * A load that failed at @stage wasted @wasted bytes. If it was a duplicate,
+ * its name is recorded too, in the same window as the stage counter, so
+ * that a reset never puts the two in different windows.
+ */
+static void stats_bump_failed(struct mod_stats *s, const struct load_info *info,
+			      enum mod_stat_item count, enum mod_stat_item bytes,
+			      enum module_load_fail_stage stage, u64 wasted, int err)
+{
+	stats_add(s, count, bytes, wasted);
+	if (info->dup_name)
+		stats_add_failed(s, info->dup_name, info->dup_reason, wasted);
+	trace_module_load_fail(info->name ?: "", stage, wasted, err);
+}
+
+static void stats_bump_invalid(struct mod_stats *s, const struct load_info *info,
+			       int flags, int err)
+{
+	stats_bump_failed(s, info, MOD_STAT_FAILED_LOAD_MODULES, MOD_STAT_INVALID_MOD_BYTES,
+			  MODULE_LOAD_FAIL_LOAD,
+			  stats_wasted(info, stats_compressed_len(info, flags), true), err);
+}
+
+static void stats_bump_becoming(struct mod_stats *s, const struct load_info *info,
+				int flags, int err)
+{
+	stats_bump_failed(s, info, MOD_STAT_FAILED_BECOMING, MOD_STAT_INVALID_BECOMING_BYTES,
+			  MODULE_LOAD_FAIL_BECOMING,
+			  stats_wasted(info, stats_compressed_len(info, flags), false), err);
+}
+
+/* Write @len bytes of @str as one field, escaped, right-aligned in @width. */
+static void stats_put_field(struct seq_file *m, const char *str, size_t len, int width)
+{
+	int n = string_escape_mem(str, len, NULL, 0, MOD_STATS_ESCAPE, MOD_STATS_ESCAPE_ALSO);
+
+	if (width > n)
+		seq_printf(m, "%*s", width - n, "");
+	seq_escape_mem(m, str, len, MOD_STATS_ESCAPE, MOD_STATS_ESCAPE_ALSO);
+}
+
+/*
+ * Between two names of a list: a reader of thousands of names holds only
+ * SRCU, so it lets others run. A separate function so that tests can check.
+ */
+static void stats_next_name(void)
+{
+	KUNIT_STATIC_STUB_REDIRECT(stats_next_name);
+
+	cond_resched();
+}
+
+/* Bytes for the counters of the stats file, and for each listed name. */
+#define MOD_STATS_TEXT_BYTES	2048
+#define MOD_STATS_ROW_BYTES	72
+#define MOD_DUPS_ROW_BYTES	128
+
+/* Render window @s as the stats file. Called inside mod_stats_srcu. */
 static void stats_render(struct mod_stats *s, struct seq_file *m)
 {
 	u64 v[MOD_STAT_COUNT];
@@ -592,10 +695,10 @@ static void stats_render(struct mod_stats *s, struct seq_file *m)
 	seq_printf(m, "%25s\t%llu\n", "Merged loads", v[MOD_STAT_MERGED_LOADS]);
 	seq_printf(m, "%25s\t%llu\n", "Window start ns", s->since_ns);
 
-	rcu_read_lock();
-	list_for_each_entry_rcu(e, &s->failed, list) {
+	list_for_each_entry_srcu(e, &s->failed, list, srcu_read_lock_held(&mod_stats_srcu)) {
 		unsigned int reasons = mod_fail_reasons(e);
 
+		stats_next_name();
 		/* Names that only had merged loads are in dup_failures. */
 		if (!reasons)
 			continue;
@@ -605,33 +708,31 @@ static void stats_render(struct mod_stats *s, struct seq_file *m)
 				   "Reason");
 			header = true;
 		}
-		seq_printf(m, "%25s\t%15llu\t%25s\n", e->name, mod_fail_total(e),
+		stats_put_field(m, e->name, e->len, 25);
+		seq_printf(m, "\t%15llu\t%25s\n", mod_fail_total(e),
 			   mod_fail_reason_names[reasons]);
 	}
-	rcu_read_unlock();
 }
 
 /*
- * The dup_failures file: a version line, a comment naming the fields, then
- * one line per name in the order first seen. The command name has its white
- * space and backslashes escaped as octal (\040), and is "-" while the name
- * has had no failure, so that a line splits on white space into exactly ten
- * fields.
+ * Render window @s as the dup_failures file: a version line, a comment
+ * naming the fields, then one line of ten fields per name, newest first.
+ * Called inside mod_stats_srcu.
  */
 static void stats_render_dups(struct mod_stats *s, struct seq_file *m)
 {
 	struct mod_fail_load *e;
 
-	seq_puts(m, "# module dup_failures v2\n");
+	seq_puts(m, "# module dup_failures v1\n");
 	seq_puts(m, "# name failures becoming load wasted_bytes first_ns last_ns last_pid last_comm");
 	seq_puts(m, " merged\n");
 
-	rcu_read_lock();
-	list_for_each_entry_rcu(e, &s->failed, list) {
+	list_for_each_entry_srcu(e, &s->failed, list, srcu_read_lock_held(&mod_stats_srcu)) {
 		char comm[TASK_COMM_LEN];
 		u64 first_ns, last_ns;
 		pid_t pid;
 
+		stats_next_name();
 		spin_lock(&e->last_lock);
 		first_ns = e->first_ns;
 		last_ns = e->last_ns;
@@ -639,17 +740,17 @@ static void stats_render_dups(struct mod_stats *s, struct seq_file *m)
 		memcpy(comm, e->last_comm, sizeof(comm));
 		spin_unlock(&e->last_lock);
 
-		seq_printf(m, "%s %llu %llu %llu %llu %llu %llu %d ", e->name, mod_fail_total(e),
+		stats_put_field(m, e->name, e->len, 0);
+		seq_printf(m, " %llu %llu %llu %llu %llu %llu %d ", mod_fail_total(e),
 			   (u64)atomic64_read(&e->count[FAIL_DUP_MOD_BECOMING]),
 			   (u64)atomic64_read(&e->count[FAIL_DUP_MOD_LOAD]),
 			   (u64)atomic64_read(&e->wasted), first_ns, last_ns, pid);
 		if (comm[0])
-			seq_escape(m, comm, " \t\n\\");
+			stats_put_field(m, comm, strnlen(comm, sizeof(comm)), 0);
 		else
 			seq_putc(m, '-');
 		seq_printf(m, " %llu\n", (u64)atomic64_read(&e->merged));
 	}
-	rcu_read_unlock();
 }
 
 /*
@@ -664,16 +765,75 @@ static int stats_reset(struct mod_stats __rcu **sp)
 	if (!new)
 		return -ENOMEM;
 	stats_init(new, MOD_STATS_MAX_TRACKED);
-	new->since_ns = stats_now();
 
 	mutex_lock(&mod_stats_reset_lock);
+	/* Stamped under the lock, so that windows begin in the order published. */
+	new->since_ns = stats_now();
 	old = rcu_replace_pointer(*sp, new, lockdep_is_held(&mod_stats_reset_lock));
 	mutex_unlock(&mod_stats_reset_lock);
 
 	/* Hooks and readers still in the old window finish with it first. */
 	synchronize_srcu(&mod_stats_srcu);
-	stats_free(old);
+	stats_retire(old);
 	return 0;
+}
+
+/*
+ * The hooks below count in the window *@sp: &mod_stats_live for the
+ * functions main.c calls, a private one for tests. Each takes the window
+ * once, so that everything one call counts goes to the same window.
+ */
+static void stats_hook_loaded(struct mod_stats __rcu **sp, unsigned int total_size,
+			      unsigned int text_size)
+{
+	int idx = srcu_read_lock(&mod_stats_srcu);
+
+	stats_bump_loaded(stats_window(sp), total_size, text_size);
+	srcu_read_unlock(&mod_stats_srcu, idx);
+}
+
+static void stats_hook_kread(struct mod_stats __rcu **sp, const struct load_info *info,
+			     int err)
+{
+	int idx = srcu_read_lock(&mod_stats_srcu);
+
+	stats_bump_kread(stats_window(sp), info, err);
+	srcu_read_unlock(&mod_stats_srcu, idx);
+}
+
+static void stats_hook_decompress(struct mod_stats __rcu **sp, unsigned long len, int err)
+{
+	int idx = srcu_read_lock(&mod_stats_srcu);
+
+	stats_bump_decompress(stats_window(sp), len, err);
+	srcu_read_unlock(&mod_stats_srcu, idx);
+}
+
+static void stats_hook_becoming(struct mod_stats __rcu **sp, const struct load_info *info,
+				int flags, int err)
+{
+	int idx = srcu_read_lock(&mod_stats_srcu);
+
+	stats_bump_becoming(stats_window(sp), info, flags, err);
+	srcu_read_unlock(&mod_stats_srcu, idx);
+}
+
+static void stats_hook_invalid(struct mod_stats __rcu **sp, const struct load_info *info,
+			       int flags, int err)
+{
+	int idx = srcu_read_lock(&mod_stats_srcu);
+
+	stats_bump_invalid(stats_window(sp), info, flags, err);
+	srcu_read_unlock(&mod_stats_srcu, idx);
+}
+
+static void stats_hook_merged(struct mod_stats __rcu **sp, const char *name,
+			      unsigned int merged)
+{
+	int idx = srcu_read_lock(&mod_stats_srcu);
+
+	stats_add_merged(stats_window(sp), name, merged);
+	srcu_read_unlock(&mod_stats_srcu, idx);
 }
 
 /**
@@ -681,29 +841,24 @@ static int stats_reset(struct mod_stats __rcu **sp)
  * @total_size: bytes of memory the module occupies
  * @text_size: the part of @total_size that holds code
  *
- * Context: Any context.
+ * Context: Any context except NMI.
  */
 void mod_stat_bump_loaded(unsigned int total_size, unsigned int text_size)
 {
-	int idx = srcu_read_lock(&mod_stats_srcu);
-
-	stats_bump_loaded(live_stats(), total_size, text_size);
-	srcu_read_unlock(&mod_stats_srcu, idx);
+	stats_hook_loaded(&mod_stats_live, total_size, text_size);
 }
 
 /**
  * mod_stat_bump_kread() - account a load that failed reading the module
- * @len: bytes allocated for the read and freed, 0 if unknown
+ * @info: the load; @info->hdr is set if a copy of the module was allocated
+ *	(and has been freed), and @info->len is then its size
  * @err: the error the load returns
  *
- * Context: Any context.
+ * Context: Any context except NMI.
  */
-void mod_stat_bump_kread(unsigned long len, int err)
+void mod_stat_bump_kread(const struct load_info *info, int err)
 {
-	int idx = srcu_read_lock(&mod_stats_srcu);
-
-	stats_bump_kread(live_stats(), len, err);
-	srcu_read_unlock(&mod_stats_srcu, idx);
+	stats_hook_kread(&mod_stats_live, info, err);
 }
 
 /**
@@ -711,14 +866,11 @@ void mod_stat_bump_kread(unsigned long len, int err)
  * @len: bytes of the compressed file that was read and freed
  * @err: the error the load returns
  *
- * Context: Any context.
+ * Context: Any context except NMI.
  */
 void mod_stat_bump_decompress(unsigned long len, int err)
 {
-	int idx = srcu_read_lock(&mod_stats_srcu);
-
-	stats_bump_decompress(live_stats(), len, err);
-	srcu_read_unlock(&mod_stats_srcu, idx);
+	stats_hook_decompress(&mod_stats_live, len, err);
 }
 
 /**
@@ -727,14 +879,14 @@ void mod_stat_bump_decompress(unsigned long len, int err)
  * @flags: the finit_module() flags of the load
  * @err: the error the load returns
  *
- * Context: Any context.
+ * If try_add_failed_module() noted the load as a duplicate, its name is
+ * recorded too.
+ *
+ * Context: Process context; may sleep to allocate the first entry of a name.
  */
-void mod_stat_bump_becoming(struct load_info *info, int flags, int err)
+void mod_stat_bump_becoming(const struct load_info *info, int flags, int err)
 {
-	int idx = srcu_read_lock(&mod_stats_srcu);
-
-	stats_bump_becoming(live_stats(), info, flags, err);
-	srcu_read_unlock(&mod_stats_srcu, idx);
+	stats_hook_becoming(&mod_stats_live, info, flags, err);
 }
 
 /**
@@ -743,123 +895,166 @@ void mod_stat_bump_becoming(struct load_info *info, int flags, int err)
  * @flags: the finit_module() flags of the load
  * @err: the error the load returns
  *
- * Context: Any context.
+ * If try_add_failed_module() noted the load as a duplicate, its name is
+ * recorded too.
+ *
+ * Context: Process context; may sleep to allocate the first entry of a name.
  */
-void mod_stat_bump_invalid(struct load_info *info, int flags, int err)
+void mod_stat_bump_invalid(const struct load_info *info, int flags, int err)
 {
-	int idx = srcu_read_lock(&mod_stats_srcu);
-
-	stats_bump_invalid(live_stats(), info, flags, err);
-	srcu_read_unlock(&mod_stats_srcu, idx);
+	stats_hook_invalid(&mod_stats_live, info, flags, err);
 }
 
 /**
  * mod_stat_save_name() - keep the name of a load for mod_stat_bump_merged()
  * @info: the load, about to free its copy of the module
  *
- * Copies the module's name, if it was read, to @info->stats_name, if the
- * caller of load_module() asked for it there.
+ * Copies the module's name, if it was read, to the buffer that the caller
+ * of load_module() gave with mod_stat_want_name(), if it gave one.
  *
  * Context: Any context.
  */
 void mod_stat_save_name(const struct load_info *info)
 {
 	if (info->stats_name && info->name)
-		strscpy(info->stats_name, info->name, MODULE_NAME_LEN);
+		strscpy(info->stats_name->name, info->name, sizeof(info->stats_name->name));
 }
 
 /**
  * mod_stat_bump_merged() - account finit_module() calls that shared a load
- * @name: the module's name, or an empty string if the load never read it
+ * @name: the name mod_stat_save_name() kept, empty if the load never read it
  * @merged: how many calls waited for the load and took its result
  *
  * Such calls cost no memory, but each was a redundant request: it is
- * counted, and listed under @name in dup_failures.
+ * counted, and listed under the name in dup_failures.
  *
- * Context: Process context; may sleep to allocate the first entry of @name.
+ * Context: Process context; may sleep to allocate the first entry of a name.
  */
-void mod_stat_bump_merged(const char *name, unsigned int merged)
+void mod_stat_bump_merged(const struct mod_stat_name *name, unsigned int merged)
 {
-	int idx = srcu_read_lock(&mod_stats_srcu);
-
-	stats_add_merged(live_stats(), name, merged);
-	srcu_read_unlock(&mod_stats_srcu, idx);
+	stats_hook_merged(&mod_stats_live, name->name, merged);
 }
 
 /**
- * try_add_failed_module() - record a load that failed as a duplicate
- * @name: the module's name
+ * try_add_failed_module() - note that a load failed as a duplicate
+ * @name: the module's name, valid until the load is counted as failed
  * @reason: where the duplicate was caught
- * @info: the failed load, for the bytes it wasted
+ * @info: the failing load
  *
- * Records the failure under @name with the bytes it wasted, the time and the
- * current task. A failure that cannot be listed by name, because the list is
- * full or memory is short, is counted as untracked instead.
+ * The failure is recorded under @name, with the bytes it wasted, the time and
+ * the current task, when mod_stat_bump_becoming() or mod_stat_bump_invalid()
+ * counts the load, in the same window as its stage counter. A failure that
+ * cannot be listed by name, because the list is full or memory is short, is
+ * counted as untracked instead.
  *
- * Context: Process context; may sleep to allocate the first entry of @name.
+ * Context: Any context.
  */
 void try_add_failed_module(const char *name, enum fail_dup_mod_reason reason,
-			   const struct load_info *info)
+			   struct load_info *info)
 {
-	u64 compressed = 0;
-	int idx;
-
-#ifdef CONFIG_MODULE_DECOMPRESS
-	/* Set only when this load decompressed its file. */
-	compressed = info->compressed_len;
-#endif
-	idx = srcu_read_lock(&mod_stats_srcu);
-	stats_add_failed(live_stats(), name, reason,
-			 stats_wasted(info, compressed, reason == FAIL_DUP_MOD_LOAD));
-	srcu_read_unlock(&mod_stats_srcu, idx);
+	info->dup_name = name;
+	info->dup_reason = reason;
 }
 
-/* Render the window that the file's private data (&mod_stats_live) points to. */
+/*
+ * What one open file renders: the window its private data (&mod_stats_live)
+ * points to, when it is first read. Entries are freed only after an SRCU
+ * grace period, so SRCU alone protects the walk, which may reschedule.
+ */
 static int stats_show_window(struct seq_file *m,
 			     void (*render)(struct mod_stats *s, struct seq_file *m))
 {
 	struct mod_stats __rcu **sp = m->private;
 	int idx = srcu_read_lock(&mod_stats_srcu);
 
-	render(srcu_dereference(*sp, &mod_stats_srcu), m);
+	render(stats_window(sp), m);
 	srcu_read_unlock(&mod_stats_srcu, idx);
 	return 0;
+}
+
+/*
+ * The buffer a file of window *@sp needs, sized once when the file is
+ * opened, so that the text is rendered once; seq_file renders it again in
+ * a larger buffer only if names were added meanwhile.
+ */
+static size_t stats_file_size(struct mod_stats __rcu **sp, size_t row_bytes)
+{
+	int idx = srcu_read_lock(&mod_stats_srcu);
+	struct mod_stats *s = stats_window(sp);
+	size_t size;
+
+	size = MOD_STATS_TEXT_BYTES + (size_t)READ_ONCE(s->nr_tracked) * row_bytes +
+	       READ_ONCE(s->name_bytes);
+	srcu_read_unlock(&mod_stats_srcu, idx);
+	return size;
 }
 
 static int mod_stats_show(struct seq_file *m, void *v)
 {
 	return stats_show_window(m, stats_render);
 }
-DEFINE_SHOW_ATTRIBUTE(mod_stats);
+
+static int mod_stats_open(struct inode *inode, struct file *file)
+{
+	return single_open_size(file, mod_stats_show, inode->i_private,
+				stats_file_size(inode->i_private, MOD_STATS_ROW_BYTES));
+}
+
+static const struct file_operations mod_stats_fops = {
+	.owner		= THIS_MODULE,
+	.open		= mod_stats_open,
+	.read_iter	= seq_read_iter,
+	.llseek		= seq_lseek,
+	.release	= single_release,
+};
 
 static int mod_dups_show(struct seq_file *m, void *v)
 {
 	return stats_show_window(m, stats_render_dups);
 }
-DEFINE_SHOW_ATTRIBUTE(mod_dups);
+
+static int mod_dups_open(struct inode *inode, struct file *file)
+{
+	return single_open_size(file, mod_dups_show, inode->i_private,
+				stats_file_size(inode->i_private, MOD_DUPS_ROW_BYTES));
+}
+
+static const struct file_operations mod_dups_fops = {
+	.owner		= THIS_MODULE,
+	.open		= mod_dups_open,
+	.read_iter	= seq_read_iter,
+	.llseek		= seq_lseek,
+	.release	= single_release,
+};
+
+static int stats_counter_read(struct mod_stats __rcu **sp, enum mod_stat_item item, u64 *val)
+{
+	int idx = srcu_read_lock(&mod_stats_srcu);
+
+	*val = atomic64_read(&stats_window(sp)->counters[item]);
+	srcu_read_unlock(&mod_stats_srcu, idx);
+	return 0;
+}
 
 /* A counter file's private data is its enum mod_stat_item. */
 static int mod_stat_counter_get(void *data, u64 *val)
 {
-	int idx = srcu_read_lock(&mod_stats_srcu);
-
-	*val = atomic64_read(&live_stats()->counters[(unsigned long)data]);
-	srcu_read_unlock(&mod_stats_srcu, idx);
-	return 0;
+	return stats_counter_read(&mod_stats_live, (unsigned long)data, val);
 }
 DEFINE_DEBUGFS_ATTRIBUTE(mod_stat_counter_fops, mod_stat_counter_get, NULL, "%llu\n");
 
-/* Writing 1 (or y) starts a new window; anything else is refused. */
+/* Writing "1" or "1\n" starts a new window; anything else is refused. */
 static ssize_t mod_stats_reset_write(struct file *file, const char __user *buf,
 				     size_t count, loff_t *ppos)
 {
-	bool reset;
+	char val[2];
 	int err;
 
-	err = kstrtobool_from_user(buf, count, &reset);
-	if (err)
-		return err;
-	if (!reset)
+	if (!count || count > sizeof(val))
+		return -EINVAL;
+	if (copy_from_user(val, buf, count))
+		return -EFAULT;
+	if (val[0] != '1' || (count == 2 && val[1] != '\n'))
 		return -EINVAL;
 	err = stats_reset(file->private_data);
 	return err ?: count;

@@ -3,8 +3,9 @@
  * KUnit tests for module statistics.
  *
  * Included at the end of stats.c so that it reaches the static functions.
- * Every case builds its own struct mod_stats; none touches the statistics of
- * the running kernel.
+ * Every case builds its own windows and calls the hooks on them; none reads
+ * into, resets or frees the statistics of the running kernel, so the suite
+ * may run at any time, while modules load.
  */
 
 #include <kunit/test.h>
@@ -16,6 +17,9 @@
 #include <linux/vmalloc.h>
 
 #define SZ_3G_BYTES	0xc0000000UL
+
+/* Where a test's load_info says its copy of the module was. */
+static Elf_Ehdr stats_test_hdr;
 
 static void stats_test_free(void *data)
 {
@@ -50,10 +54,13 @@ static char *stats_test_buf(struct kunit *test, size_t size)
 static char *stats_test_render(struct kunit *test, struct mod_stats *s, size_t size)
 {
 	struct seq_file m = { };
+	int idx;
 
 	m.buf = stats_test_buf(test, size + 1);
 	m.size = size;
+	idx = srcu_read_lock(&mod_stats_srcu);
 	stats_render(s, &m);
+	srcu_read_unlock(&mod_stats_srcu, idx);
 	KUNIT_ASSERT_FALSE_MSG(test, seq_has_overflowed(&m), "rendering needs more than %zu bytes",
 			       size);
 	m.buf[m.count] = '\0';
@@ -78,10 +85,11 @@ static struct mod_fail_load *stats_test_find(struct mod_stats *s, const char *na
 {
 	size_t len = strlen(name);
 	struct mod_fail_load *e;
+	int idx;
 
-	rcu_read_lock();
-	e = stats_lookup(s, name, len, full_name_hash(NULL, name, len));
-	rcu_read_unlock();
+	idx = srcu_read_lock(&mod_stats_srcu);
+	e = stats_lookup(s, name, len, stats_hash(name, len));
+	srcu_read_unlock(&mod_stats_srcu, idx);
 	return e;
 }
 
@@ -97,6 +105,9 @@ struct stats_hook_case {
 	const char *desc;
 	enum stats_test_hook hook;
 	int flags;
+	/* For kread: the copy of the module was allocated, and freed. */
+	bool allocated;
+	unsigned long len;
 	/* Expected value of every counter after one call, indexed by item. */
 	u64 want[MOD_STAT_COUNT];
 };
@@ -118,9 +129,26 @@ static const struct stats_hook_case stats_hook_cases[] = {
 	}, {
 		.desc = "kread",
 		.hook = HOOK_KREAD,
+		.allocated = true,
 		.want = {
 			[MOD_STAT_FAILED_KREADS] = 1,
 			[MOD_STAT_INVALID_KREAD_BYTES] = LEN,
+		},
+	}, {
+		/* init_module(NULL, 1, ""): too short for an ELF header. */
+		.desc = "kread of 1 byte, nothing allocated",
+		.hook = HOOK_KREAD,
+		.len = 1,
+		.want = {
+			[MOD_STAT_FAILED_KREADS] = 1,
+		},
+	}, {
+		/* init_module(NULL, ~0UL, ""): vmalloc() fails. */
+		.desc = "kread of ~0UL bytes, nothing allocated",
+		.hook = HOOK_KREAD,
+		.len = ~0UL,
+		.want = {
+			[MOD_STAT_FAILED_KREADS] = 1,
 		},
 	}, {
 		.desc = "decompress",
@@ -174,7 +202,7 @@ static void stats_test_hooks(struct kunit *test)
 {
 	const struct stats_hook_case *c = test->param_value;
 	struct mod_stats *s = stats_test_new(test, 16);
-	struct load_info info = { .len = LEN };
+	struct load_info info = { .len = c->len ?: LEN };
 	int i;
 
 #ifdef CONFIG_MODULE_DECOMPRESS
@@ -185,7 +213,10 @@ static void stats_test_hooks(struct kunit *test)
 		stats_bump_loaded(s, LEN, CLEN);
 		break;
 	case HOOK_KREAD:
-		stats_bump_kread(s, LEN, -ENOMEM);
+		/* Only compared with NULL: the copy is gone. */
+		if (c->allocated)
+			info.hdr = &stats_test_hdr;
+		stats_bump_kread(s, &info, -ENOMEM);
 		break;
 	case HOOK_DECOMPRESS:
 		stats_bump_decompress(s, CLEN, -EINVAL);
@@ -207,12 +238,15 @@ static void stats_test_hooks(struct kunit *test)
 static const char reasons_golden[] =
 	"Duplicate failed modules:\n"
 	"              Module-name\t How-many-times\t                   Reason\n"
-	"            only_becoming\t              2\t                 Becoming\n"
-	"                only_load\t              1\t                     Load\n"
+	"       becoming_then_load\t              3\t          Becoming & Load\n"
 	"       load_then_becoming\t              2\t          Becoming & Load\n"
-	"       becoming_then_load\t              3\t          Becoming & Load\n";
+	"                only_load\t              1\t                     Load\n"
+	"            only_becoming\t              2\t                 Becoming\n";
 
-/* Reasons accumulate per name and render as one of three strings. */
+/*
+ * Reasons accumulate per name and render as one of three strings; the
+ * table lists the newest name first, as upstream always has.
+ */
 static void stats_test_reasons(struct kunit *test)
 {
 	struct mod_stats *s = stats_test_new(test, 16);
@@ -274,8 +308,8 @@ static const char golden_text[] =
 	"          Window start ns\t0\n"
 	"Duplicate failed modules:\n"
 	"              Module-name\t How-many-times\t                   Reason\n"
-	"                    alpha\t              2\t                 Becoming\n"
-	"                     beta\t              1\t                     Load\n";
+	"                     beta\t              1\t                     Load\n"
+	"                    alpha\t              2\t                 Becoming\n";
 
 /* A known instance renders to exactly this text. */
 static void stats_test_golden(struct kunit *test)
@@ -285,7 +319,10 @@ static void stats_test_golden(struct kunit *test)
 
 	stats_bump_loaded(s, 1000, 300);
 	stats_bump_loaded(s, 2001, 500);
-	stats_bump_kread(s, 4096, -ENOMEM);
+	info.hdr = &stats_test_hdr;
+	info.len = 4096;
+	stats_bump_kread(s, &info, -ENOMEM);
+	info.hdr = NULL;
 	stats_bump_decompress(s, 777, -EINVAL);
 	info.len = 1000;
 	stats_bump_becoming(s, &info, 0, -EEXIST);
@@ -330,7 +367,7 @@ static void stats_test_empty(struct kunit *test)
 #define MANY_NAMES	10000
 #define ROW_MAX		(MODULE_NAME_LEN + 64)
 
-/* Ten thousand names are all listed, in order, with their counts. */
+/* Ten thousand names are all listed, newest first, with their counts. */
 static void stats_test_many_names(struct kunit *test)
 {
 	size_t size = (MANY_NAMES + 2) * ROW_MAX;
@@ -352,7 +389,7 @@ static void stats_test_many_names(struct kunit *test)
 
 	len = scnprintf(want, size, "Duplicate failed modules:\n%25s\t%15s\t%25s\n",
 			"Module-name", "How-many-times", "Reason");
-	for (i = 0; i < MANY_NAMES; i++) {
+	for (i = MANY_NAMES - 1; i >= 0; i--) {
 		snprintf(name, sizeof(name), "many_%05d", i);
 		len += scnprintf(want + len, size - len, "%25s\t%15d\t%25s\n", name,
 				 i % 3 ? 1 : 2, i % 3 ? "Becoming" : "Becoming & Load");
@@ -430,7 +467,7 @@ static size_t stats_test_read(struct kunit *test, struct mod_stats __rcu **sp, s
 		/* Change the statistics mid-read: the reader must not see it. */
 		s = rcu_dereference_protected(*sp, true);
 		stats_test_fail(s, "changed_mid_read", FAIL_DUP_MOD_LOAD);
-		stats_bump_kread(s, 1, -ENOMEM);
+		stats_bump_decompress(s, 1, -EINVAL);
 	} while (n > 0 && pos < size);
 
 	mod_stats_fops.release(inode, file);
@@ -470,11 +507,22 @@ static void stats_test_chunked_reads(struct kunit *test)
 static const char cap_text[] =
 	"Duplicate failed modules:\n"
 	"              Module-name\t How-many-times\t                   Reason\n"
-	"                        a\t              2\t          Becoming & Load\n"
+	"                        c\t              1\t                     Load\n"
 	"                        b\t              1\t                 Becoming\n"
-	"                        c\t              1\t                     Load\n";
+	"                        a\t              2\t          Becoming & Load\n";
 
-/* Failures past the cap are counted, not listed; the rest stays exact. */
+static int stats_test_allocs;
+
+static struct mod_fail_load *stats_test_alloc_fails(const char *name, size_t len)
+{
+	stats_test_allocs++;
+	return NULL;
+}
+
+/*
+ * Failures past the cap are counted, not listed; the rest stays exact. A
+ * full list allocates nothing for a new name.
+ */
 static void stats_test_cap(struct kunit *test)
 {
 	struct mod_stats *s = stats_test_new(test, 3);
@@ -484,10 +532,14 @@ static void stats_test_cap(struct kunit *test)
 	stats_test_fail(s, "a", FAIL_DUP_MOD_BECOMING);
 	stats_test_fail(s, "b", FAIL_DUP_MOD_BECOMING);
 	stats_test_fail(s, "c", FAIL_DUP_MOD_LOAD);
+	stats_test_allocs = 0;
+	kunit_activate_static_stub(test, mod_fail_alloc, stats_test_alloc_fails);
 	stats_test_fail(s, "d", FAIL_DUP_MOD_BECOMING);
 	stats_test_fail(s, "e", FAIL_DUP_MOD_LOAD);
 	stats_test_fail(s, "a", FAIL_DUP_MOD_LOAD);
 	stats_test_fail(s, "d", FAIL_DUP_MOD_BECOMING);
+	kunit_deactivate_static_stub(test, mod_fail_alloc);
+	KUNIT_EXPECT_EQ(test, stats_test_allocs, 0);
 	stats_bump_becoming(s, &info, 0, -EEXIST);
 
 	KUNIT_EXPECT_EQ(test, s->nr_tracked, 3);
@@ -503,18 +555,14 @@ static void stats_test_cap(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, text, cap_text);
 }
 
-static struct mod_fail_load *stats_test_alloc_fails(const char *name, size_t len)
-{
-	return NULL;
-}
-
 /* A failed allocation is counted as untracked and later failures still list. */
 static void stats_test_alloc_failure(struct kunit *test)
 {
 	struct mod_stats *s = stats_test_new(test, 16);
 	struct mod_fail_load *e;
+	struct load_info info = { .hdr = &stats_test_hdr, .len = 10 };
 
-	stats_bump_kread(s, 10, -ENOMEM);
+	stats_bump_kread(s, &info, -ENOMEM);
 	stats_test_fail(s, "kept", FAIL_DUP_MOD_BECOMING);
 
 	kunit_activate_static_stub(test, mod_fail_alloc, stats_test_alloc_fails);
@@ -541,7 +589,7 @@ static void stats_test_alloc_failure(struct kunit *test)
 }
 
 static const char dups_header[] =
-	"# module dup_failures v2\n"
+	"# module dup_failures v1\n"
 	"# name failures becoming load wasted_bytes first_ns last_ns last_pid last_comm merged\n";
 
 static void stats_test_free_window(void *data)
@@ -677,8 +725,8 @@ static void stats_test_dups_file(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, seq_has_overflowed(&m));
 	m.buf[m.count] = '\0';
 	snprintf(want, sizeof(want),
-		 "%sfirst 2 1 1 40 5000000000 6000000000 %d udev\\040worker\\1341 0\n"
-		 "second 1 0 1 6442450944 6000000000 6000000000 %d udev\\040worker\\1341 0\n",
+		 "%ssecond 1 0 1 6442450944 6000000000 6000000000 %d udev\\040worker\\1341 0\n"
+		 "first 2 1 1 40 5000000000 6000000000 %d udev\\040worker\\1341 0\n",
 		 dups_header, task_pid_nr(current), task_pid_nr(current));
 	KUNIT_EXPECT_STREQ(test, m.buf, want);
 }
@@ -729,7 +777,7 @@ static void stats_test_merged(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, seq_has_overflowed(&m));
 	m.buf[m.count] = '\0';
 	snprintf(want, sizeof(want),
-		 "%swaited 1 1 0 10 4000 4000 %d %s 5\nother 0 0 0 0 0 0 0 - 1\n",
+		 "%sother 0 0 0 0 0 0 0 - 1\nwaited 1 1 0 10 4000 4000 %d %s 5\n",
 		 dups_header, task_pid_nr(current), current->comm);
 	KUNIT_EXPECT_STREQ(test, m.buf, want);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(stats_test_render(test, s, PAGE_SIZE),
@@ -802,7 +850,9 @@ static void stats_test_trace_event(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, rec->name, "");
 	KUNIT_EXPECT_EQ(test, rec->err, -ENOEXEC);
 
-	stats_bump_kread(s, 4096, -EFBIG);
+	info.hdr = &stats_test_hdr;
+	info.len = 4096;
+	stats_bump_kread(s, &info, -EFBIG);
 	KUNIT_EXPECT_EQ(test, rec->calls, 4);
 	KUNIT_EXPECT_EQ(test, rec->stage, MODULE_LOAD_FAIL_KREAD);
 	KUNIT_EXPECT_EQ(test, rec->wasted, 4096);
@@ -813,35 +863,48 @@ static void stats_test_trace_event(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rec->stage, MODULE_LOAD_FAIL_DECOMPRESS);
 	KUNIT_EXPECT_EQ(test, rec->wasted, 777);
 
+	/* A duplicate fires once, at its stage, with its error. */
+	info.hdr = NULL;
+	info.name = "trace_dup";
+	try_add_failed_module("trace_dup", FAIL_DUP_MOD_BECOMING, &info);
+	stats_bump_becoming(s, &info, 0, -EBUSY);
+	KUNIT_EXPECT_EQ(test, rec->calls, 6);
+	KUNIT_EXPECT_STREQ(test, rec->name, "trace_dup");
+	KUNIT_EXPECT_EQ(test, rec->stage, MODULE_LOAD_FAIL_BECOMING);
+	KUNIT_EXPECT_EQ(test, rec->err, -EBUSY);
+
 	/* Successes, merged loads and the duplicate records fire nothing. */
 	stats_bump_loaded(s, 100, 10);
 	stats_add_merged(s, "trace_mod", 2);
 	stats_add_failed(s, "trace_mod", FAIL_DUP_MOD_LOAD, 10);
-	KUNIT_EXPECT_EQ(test, rec->calls, 5);
+	KUNIT_EXPECT_EQ(test, rec->calls, 6);
 }
 
 /* The name a load read is kept for merged loads only if a buffer was given. */
 static void stats_test_save_name(struct kunit *test)
 {
-	char name[MODULE_NAME_LEN];
+	struct mod_stat_name name;
 	char long_name[MODULE_NAME_LEN + 8];
 	struct load_info info = { .name = "saved" };
 
 	mod_stat_save_name(&info);
-	memset(name, 'x', sizeof(name));
-	info.stats_name = name;
+	memset(name.name, 'x', sizeof(name.name));
+	mod_stat_want_name(&info, &name);
+	KUNIT_EXPECT_EQ(test, name.name[0], '\0');
+	KUNIT_EXPECT_PTR_EQ(test, info.stats_name, &name);
 	info.name = NULL;
 	mod_stat_save_name(&info);
-	KUNIT_EXPECT_EQ(test, name[0], 'x');
+	KUNIT_EXPECT_EQ(test, name.name[0], '\0');
+	KUNIT_EXPECT_EQ(test, name.name[1], 'x');
 	info.name = "saved";
 	mod_stat_save_name(&info);
-	KUNIT_EXPECT_STREQ(test, name, "saved");
+	KUNIT_EXPECT_STREQ(test, name.name, "saved");
 
 	memset(long_name, 'l', sizeof(long_name));
 	long_name[sizeof(long_name) - 1] = '\0';
 	info.name = long_name;
 	mod_stat_save_name(&info);
-	KUNIT_EXPECT_EQ(test, strlen(name), MODULE_NAME_LEN - 1);
+	KUNIT_EXPECT_EQ(test, strlen(name.name), MODULE_NAME_LEN - 1);
 }
 
 #define RACE_THREADS	4
@@ -920,8 +983,11 @@ static void stats_test_concurrency(struct kunit *test)
 	}
 
 	while (!stats_race_done(r)) {
+		int idx = srcu_read_lock(&mod_stats_srcu);
+
 		m.count = 0;
 		stats_render(r->s, &m);
+		srcu_read_unlock(&mod_stats_srcu, idx);
 		KUNIT_EXPECT_FALSE(test, seq_has_overflowed(&m));
 		renders++;
 		cond_resched();
@@ -949,164 +1015,316 @@ static void stats_test_concurrency(struct kunit *test)
 
 #define RESET_WRITERS	2
 #define RESET_ROUNDS	2048
+/* Writers go on past RESET_ROUNDS until this many resets, or ten times as long. */
+#define RESET_MIN	8
 
-struct stats_reset_race {
-	struct mod_stats __rcu **sp;
-	struct completion done[RESET_WRITERS];
-	atomic_t running;
+/* A fresh window in a slot of the test's own, freed when the test ends. */
+static struct mod_stats __rcu **stats_test_slot(struct kunit *test)
+{
+	struct mod_stats __rcu **sp = kunit_kzalloc(test, sizeof(*sp), GFP_KERNEL);
+	struct mod_stats *s = vzalloc(sizeof(*s));
+
+	if (!sp || !s) {
+		vfree(s);
+		KUNIT_FAIL_AND_ABORT(test, "no memory for a window");
+	}
+	stats_init(s, MOD_STATS_MAX_TRACKED);
+	RCU_INIT_POINTER(*sp, s);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, stats_test_free_window, sp));
+	return sp;
+}
+
+/* What the windows retired during a test held, as stats_test_audit() saw them. */
+struct stats_test_audit {
+	atomic_t windows;
+	/* Windows where listed + untracked != duplicate failures counted. */
+	atomic_t unbalanced;
+	atomic64_t counted;
+	atomic64_t listed;
 };
 
-/* A load path hook, as the kernel runs it: in the window live right now. */
+static struct stats_test_audit *stats_test_audit_to;
+
+/* Failures listed by name, and failures counted at the two duplicate stages. */
+static void stats_test_sums(struct mod_stats *s, u64 *listed, u64 *counted)
+{
+	struct mod_fail_load *e;
+
+	*listed = 0;
+	list_for_each_entry(e, &s->failed, list)
+		*listed += mod_fail_total(e);
+	*counted = stats_test_get(s, MOD_STAT_FAILED_BECOMING) +
+		   stats_test_get(s, MOD_STAT_FAILED_LOAD_MODULES);
+}
+
+/* Stands in for stats_retire(): nobody uses @s any more. */
+static void stats_test_audit(struct mod_stats *s)
+{
+	struct stats_test_audit *a = stats_test_audit_to;
+	u64 listed, counted;
+
+	stats_test_sums(s, &listed, &counted);
+	atomic_inc(&a->windows);
+	if (listed + stats_test_get(s, MOD_STAT_UNTRACKED_DUPS) != counted)
+		atomic_inc(&a->unbalanced);
+	atomic64_add(counted, &a->counted);
+	atomic64_add(listed, &a->listed);
+	stats_free(s);
+}
+
+static struct stats_test_audit *stats_test_start_audit(struct kunit *test)
+{
+	struct stats_test_audit *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	stats_test_audit_to = a;
+	kunit_activate_static_stub(test, stats_retire, stats_test_audit);
+	return a;
+}
+
+struct stats_reset_race {
+	struct kunit *test;
+	struct mod_stats __rcu **sp;
+	struct completion done[RESET_WRITERS + 1];
+	atomic_t started;
+	atomic_t writing;
+	atomic_t resets;
+	atomic64_t writes;
+};
+
+/*
+ * A load that fails as a duplicate, as load_module() counts it: the name is
+ * noted when the duplicate is caught, and everything is counted when the
+ * load fails, in whatever window is live then.
+ */
 static int stats_reset_writer(void *data)
 {
 	struct stats_reset_race *r = data;
-	struct load_info info = { .len = RACE_LEN };
 	char name[MODULE_NAME_LEN];
-	int i, id, idx;
+	int i, id;
 
-	id = atomic_inc_return(&r->running) - 1;
-	for (i = 0; i < RESET_ROUNDS; i++) {
+	id = atomic_inc_return(&r->started) - 1;
+	for (i = 0; i < 10 * RESET_ROUNDS; i++) {
+		struct load_info info = { .name = name, .len = RACE_LEN };
+
+		if (i >= RESET_ROUNDS && atomic_read(&r->resets) >= RESET_MIN)
+			break;
 		snprintf(name, sizeof(name), "reset_%03d", (i + id * 31) % RACE_NAMES);
-		idx = srcu_read_lock(&mod_stats_srcu);
-		stats_add_failed(srcu_dereference(*r->sp, &mod_stats_srcu), name,
-				 FAIL_DUP_MOD_BECOMING, RACE_LEN);
-		stats_bump_becoming(srcu_dereference(*r->sp, &mod_stats_srcu), &info, 0, -EEXIST);
-		srcu_read_unlock(&mod_stats_srcu, idx);
+		if (i & 1) {
+			try_add_failed_module(name, FAIL_DUP_MOD_LOAD, &info);
+			stats_hook_invalid(r->sp, &info, 0, -EBUSY);
+		} else {
+			try_add_failed_module(name, FAIL_DUP_MOD_BECOMING, &info);
+			stats_hook_becoming(r->sp, &info, 0, -EEXIST);
+		}
+		atomic64_inc(&r->writes);
 		if (!(i % 32))
 			cond_resched();
 	}
+	atomic_dec(&r->writing);
 	kthread_complete_and_exit(&r->done[id], 0);
 }
 
+/* A second task resetting the same windows, audited like the test's own. */
+static int stats_reset_resetter(void *data)
+{
+	struct stats_reset_race *r = data;
+
+	/* So that stats_retire() is redirected to the audit here too. */
+	current->kunit_test = r->test;
+	while (atomic_read(&r->writing)) {
+		if (stats_reset(r->sp))
+			break;
+		atomic_inc(&r->resets);
+		cond_resched();
+	}
+	current->kunit_test = NULL;
+	kthread_complete_and_exit(&r->done[RESET_WRITERS], 0);
+}
+
+static void stats_test_reset_race_threads(struct kunit *test, struct stats_reset_race *r)
+{
+	int i;
+
+	for (i = 0; i <= RESET_WRITERS; i++) {
+		unsigned int cpu = cpumask_nth(i % num_online_cpus(), cpu_online_mask);
+		struct task_struct *t;
+
+		/* Writers pinned to different CPUs, the resetter free to run anywhere. */
+		if (i < RESET_WRITERS)
+			t = kthread_create_on_cpu(stats_reset_writer, r, cpu, "mod_stats_w/%u");
+		else
+			t = kthread_create(stats_reset_resetter, r, "mod_stats_reset");
+		if (IS_ERR(t)) {
+			/* Writers stop by themselves, and the resetter with them. */
+			while (i--)
+				wait_for_completion(&r->done[i]);
+			KUNIT_FAIL_AND_ABORT(test, "kthread_create: %ld", PTR_ERR(t));
+		}
+		wake_up_process(t);
+	}
+}
+
 /*
- * Resets while hooks record failures and readers render: the window a hook
- * or a reader is using is never freed under it. Without the grace period
- * in stats_reset(), KASAN reports a use-after-free here.
+ * Two tasks reset while writers count failures on two CPUs and the test
+ * reads: no window is freed under its users, each retired window lists
+ * exactly the duplicate failures it counted, and no failure is lost or
+ * counted twice across all windows.
  */
 static void stats_test_reset_race(struct kunit *test)
 {
 	struct stats_reset_race *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
-	struct mod_stats *s = vzalloc(sizeof(*s));
 	const size_t size = 8 * PAGE_SIZE;
+	struct stats_test_audit *a;
 	struct seq_file m = { };
-	unsigned int resets = 0;
-	bool done = false;
+	unsigned int reads = 0;
+	u64 val;
 	int i;
 
 	if (num_online_cpus() < 2)
 		kunit_skip(test, "needs at least 2 CPUs, have %u", num_online_cpus());
 	KUNIT_ASSERT_NOT_NULL(test, r);
-	r->sp = kunit_kzalloc(test, sizeof(*r->sp), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, r->sp);
-	if (!s)
-		KUNIT_FAIL_AND_ABORT(test, "vzalloc failed");
-	stats_init(s, MOD_STATS_MAX_TRACKED);
-	RCU_INIT_POINTER(*r->sp, s);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, stats_test_free_window, r->sp));
+	r->test = test;
+	r->sp = stats_test_slot(test);
 	m.buf = stats_test_buf(test, size);
 	m.size = size;
 	m.private = r->sp;
-	for (i = 0; i < RESET_WRITERS; i++)
+	for (i = 0; i <= RESET_WRITERS; i++)
 		init_completion(&r->done[i]);
+	atomic_set(&r->writing, RESET_WRITERS);
+	a = stats_test_start_audit(test);
 
-	for (i = 0; i < RESET_WRITERS; i++) {
-		struct task_struct *t = kthread_run(stats_reset_writer, r, "mod_stats_reset/%d", i);
-
-		if (IS_ERR(t)) {
-			while (i--)
-				wait_for_completion(&r->done[i]);
-			KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(t));
-			return;
-		}
-	}
-
-	while (!done) {
-		done = true;
-		for (i = 0; i < RESET_WRITERS; i++)
-			done &= completion_done(&r->done[i]);
+	stats_test_reset_race_threads(test, r);
+	while (atomic_read(&r->writing)) {
 		m.count = 0;
 		stats_show_window(&m, stats_render_dups);
 		KUNIT_EXPECT_FALSE(test, seq_has_overflowed(&m));
+		m.count = 0;
+		stats_show_window(&m, stats_render);
+		KUNIT_EXPECT_EQ(test, 0, stats_counter_read(r->sp, MOD_STAT_FAILED_BECOMING, &val));
+		reads++;
 		KUNIT_EXPECT_EQ(test, 0, stats_reset(r->sp));
-		resets++;
+		atomic_inc(&r->resets);
 	}
-	kunit_info(test, "%u resets during %d failures\n", resets,
-		   RESET_WRITERS * RESET_ROUNDS);
-
-	/* Nobody is left in any window: the last one holds nothing old. */
+	for (i = 0; i <= RESET_WRITERS; i++)
+		wait_for_completion(&r->done[i]);
+	/* Retire the last window too: now every window has been audited. */
 	KUNIT_EXPECT_EQ(test, 0, stats_reset(r->sp));
-	s = rcu_dereference_protected(*r->sp, true);
-	KUNIT_EXPECT_TRUE(test, list_empty(&s->failed));
-	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_FAILED_BECOMING), 0);
-}
+	kunit_info(test, "%d resets and %u reads during %lld failures, %d windows\n",
+		   atomic_read(&r->resets), reads, atomic64_read(&r->writes),
+		   atomic_read(&a->windows));
 
-/* Put the live window back and free the test's. */
-static void stats_test_restore_live(void *data)
-{
-	struct mod_stats *cur;
-
-	mutex_lock(&mod_stats_reset_lock);
-	cur = rcu_replace_pointer(mod_stats_live, data, lockdep_is_held(&mod_stats_reset_lock));
-	mutex_unlock(&mod_stats_reset_lock);
-	synchronize_srcu(&mod_stats_srcu);
-	stats_free(cur);
+	KUNIT_EXPECT_GE(test, atomic_read(&r->resets), RESET_MIN);
+	KUNIT_EXPECT_GT(test, reads, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&a->unbalanced), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&a->counted), atomic64_read(&r->writes));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&a->listed), atomic64_read(&r->writes));
+	KUNIT_EXPECT_GE(test, atomic64_read(&r->writes), RESET_WRITERS * RESET_ROUNDS);
 }
 
 /*
- * Make a fresh window live for the rest of the test, for the functions
- * main.c and the debugfs files call. A module loaded meanwhile would be
- * counted in it and lost; KUnit's built-in suites run before userspace.
+ * A reset that lands between the duplicate check and the failure count of
+ * one load leaves the whole failure, stage and name, in the new window.
  */
-static struct mod_stats *stats_test_take_live(struct kunit *test)
+static void stats_test_reset_split(struct kunit *test)
 {
-	struct mod_stats *s = vzalloc(sizeof(*s)), *old;
+	struct mod_stats __rcu **sp = stats_test_slot(test);
+	struct load_info info = { .name = "split", .len = 100 };
+	struct stats_test_audit *a = stats_test_start_audit(test);
+	struct mod_fail_load *e;
+	struct mod_stats *s;
+	u64 listed, counted;
 
-	KUNIT_ASSERT_NOT_NULL(test, s);
-	stats_init(s, 16);
-	mutex_lock(&mod_stats_reset_lock);
-	old = rcu_replace_pointer(mod_stats_live, s, lockdep_is_held(&mod_stats_reset_lock));
-	mutex_unlock(&mod_stats_reset_lock);
-	synchronize_srcu(&mod_stats_srcu);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, stats_test_restore_live, old));
-	return s;
+	try_add_failed_module("split", FAIL_DUP_MOD_BECOMING, &info);
+	KUNIT_ASSERT_EQ(test, 0, stats_reset(sp));
+	stats_hook_becoming(sp, &info, 0, -EEXIST);
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&a->windows), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&a->listed), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&a->counted), 0);
+	s = rcu_dereference_protected(*sp, true);
+	stats_test_sums(s, &listed, &counted);
+	KUNIT_EXPECT_EQ(test, listed, 1);
+	KUNIT_EXPECT_EQ(test, counted, 1);
+	e = stats_test_find(s, "split");
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&e->wasted), 100);
 }
 
-/* The functions main.c calls count in the live window. */
-static void stats_test_live_hooks(struct kunit *test)
+static bool stats_test_stamped_unlocked;
+
+static u64 stats_test_locked_now(void)
 {
-	struct mod_stats *s = stats_test_take_live(test);
+	if (!mutex_is_locked(&mod_stats_reset_lock))
+		stats_test_stamped_unlocked = true;
+	return 8000;
+}
+
+/*
+ * A window's start is read while resets are serialised, so that of two
+ * racing resets, the one published last has the later start.
+ */
+static void stats_test_reset_stamp(struct kunit *test)
+{
+	struct mod_stats __rcu **sp = stats_test_slot(test);
+
+	stats_test_stamped_unlocked = false;
+	kunit_activate_static_stub(test, stats_now, stats_test_locked_now);
+	KUNIT_ASSERT_EQ(test, 0, stats_reset(sp));
+	KUNIT_EXPECT_FALSE_MSG(test, stats_test_stamped_unlocked,
+			       "the start of the window was read outside mod_stats_reset_lock");
+	KUNIT_EXPECT_EQ(test, rcu_dereference_protected(*sp, true)->since_ns, 8000);
+}
+
+/* The hooks main.c calls count in the window they are given, and only there. */
+static void stats_test_hooks_in_window(struct kunit *test)
+{
+	struct mod_stats __rcu **sp = stats_test_slot(test);
+	struct mod_stats *s = rcu_dereference_protected(*sp, true);
 	struct load_info info = { .name = "live", .len = 1000 };
+	struct load_info dup = { .name = "live", .len = 1000 };
 	struct mod_fail_load *e;
 	u64 val;
 
-	mod_stat_bump_loaded(300, 100);
-	mod_stat_bump_kread(11, -ENOMEM);
-	mod_stat_bump_decompress(22, -EINVAL);
-	mod_stat_bump_becoming(&info, 0, -EEXIST);
-	mod_stat_bump_invalid(&info, 0, -EEXIST);
-	try_add_failed_module("live", FAIL_DUP_MOD_BECOMING, &info);
-	try_add_failed_module("live", FAIL_DUP_MOD_LOAD, &info);
-	mod_stat_bump_merged("live", 3);
+	stats_hook_loaded(sp, 300, 100);
+	info.hdr = &stats_test_hdr;
+	info.len = 11;
+	stats_hook_kread(sp, &info, -EFAULT);
+	info.hdr = NULL;
+	info.len = 1000;
+	stats_hook_decompress(sp, 22, -EINVAL);
+	/* Not a duplicate: counted, not listed. */
+	stats_hook_becoming(sp, &info, 0, -ENOEXEC);
+	try_add_failed_module("live", FAIL_DUP_MOD_BECOMING, &dup);
+	stats_hook_becoming(sp, &dup, 0, -EEXIST);
+	dup.dup_name = NULL;
+	try_add_failed_module("live", FAIL_DUP_MOD_LOAD, &dup);
+	stats_hook_invalid(sp, &dup, 0, -EBUSY);
+	stats_hook_merged(sp, "live", 3);
 
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_MODCOUNT), 1);
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_TOTAL_MOD_SIZE), 300);
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_TOTAL_TEXT_SIZE), 100);
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_KREAD_BYTES), 11);
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_DECOMPRESS_BYTES), 22);
-	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_BECOMING_BYTES), 1000);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_FAILED_BECOMING), 2);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_BECOMING_BYTES), 2000);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_FAILED_LOAD_MODULES), 1);
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_MOD_BYTES), 2000);
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_MERGED_LOADS), 3);
 	e = stats_test_find(s, "live");
 	KUNIT_ASSERT_NOT_NULL(test, e);
-	KUNIT_EXPECT_EQ(test, mod_fail_total(e), 2);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&e->count[FAIL_DUP_MOD_BECOMING]), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&e->count[FAIL_DUP_MOD_LOAD]), 1);
 	/* Not read from a compressed file: the load's bytes only, once laid out twice. */
 	KUNIT_EXPECT_EQ(test, atomic64_read(&e->wasted), 1000 + 2000);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&e->merged), 3);
+	KUNIT_EXPECT_EQ(test, s->nr_tracked, 1);
 
-	/* The per-counter files read the live window. */
-	KUNIT_EXPECT_EQ(test, 0, mod_stat_counter_get((void *)MOD_STAT_MERGED_LOADS, &val));
+	/* What the per-counter files read. */
+	KUNIT_EXPECT_EQ(test, 0, stats_counter_read(sp, MOD_STAT_MERGED_LOADS, &val));
 	KUNIT_EXPECT_EQ(test, val, 3);
-	KUNIT_EXPECT_EQ(test, 0, mod_stat_counter_get((void *)MOD_STAT_INVALID_MOD_BYTES, &val));
+	KUNIT_EXPECT_EQ(test, 0, stats_counter_read(sp, MOD_STAT_INVALID_MOD_BYTES, &val));
 	KUNIT_EXPECT_EQ(test, val, 2000);
 }
 
@@ -1124,19 +1342,19 @@ static ssize_t stats_test_write_reset(struct kunit *test, unsigned long ubuf,
 	return mod_stats_reset_fops.write(file, (const char __user *)ubuf, len, &pos);
 }
 
-/* The reset file takes 1 or y, refuses anything else and keeps the data. */
+/* What the reset file refuses, changing nothing. */
+static const char *const stats_reset_refused[] = {
+	"", "0", "0\n", "y", "Y", "t", "on", "yes", "10", "11", "1x", "01", " 1", "1\n\n",
+	"1 ", "maybe",
+};
+
+/* The reset file takes "1", with or without a newline, and nothing else. */
 static void stats_test_reset_file(struct kunit *test)
 {
-	struct mod_stats __rcu **sp = kunit_kzalloc(test, sizeof(*sp), GFP_KERNEL);
-	struct mod_stats *s = vzalloc(sizeof(*s));
+	struct mod_stats __rcu **sp = stats_test_slot(test);
+	struct mod_stats *s = rcu_dereference_protected(*sp, true);
 	unsigned long ubuf;
-
-	KUNIT_ASSERT_NOT_NULL(test, sp);
-	if (!s)
-		KUNIT_FAIL_AND_ABORT(test, "vzalloc failed");
-	stats_init(s, 16);
-	RCU_INIT_POINTER(*sp, s);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, stats_test_free_window, sp));
+	int i;
 
 	ubuf = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
 			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
@@ -1144,16 +1362,176 @@ static void stats_test_reset_file(struct kunit *test)
 		kunit_skip(test, "no user memory for the test (%ld)", (long)ubuf);
 
 	stats_test_fail(s, "kept", FAIL_DUP_MOD_LOAD);
-	KUNIT_EXPECT_EQ(test, stats_test_write_reset(test, ubuf, sp, "0\n"), -EINVAL);
-	KUNIT_EXPECT_EQ(test, stats_test_write_reset(test, ubuf, sp, "maybe"), -EINVAL);
-	KUNIT_EXPECT_EQ(test, stats_test_write_reset(test, ubuf, sp, ""), -EINVAL);
+	for (i = 0; i < ARRAY_SIZE(stats_reset_refused); i++)
+		KUNIT_EXPECT_EQ_MSG(test, stats_test_write_reset(test, ubuf, sp,
+								 stats_reset_refused[i]),
+				    -EINVAL, "writing \"%s\"", stats_reset_refused[i]);
 	KUNIT_EXPECT_PTR_EQ(test, rcu_dereference_protected(*sp, true), s);
 	KUNIT_EXPECT_NOT_NULL(test, stats_test_find(s, "kept"));
 
 	KUNIT_EXPECT_EQ(test, stats_test_write_reset(test, ubuf, sp, "1\n"), 2);
 	s = rcu_dereference_protected(*sp, true);
 	KUNIT_EXPECT_TRUE(test, list_empty(&s->failed));
-	KUNIT_EXPECT_EQ(test, stats_test_write_reset(test, ubuf, sp, "y"), 1);
+	stats_test_fail(s, "kept", FAIL_DUP_MOD_LOAD);
+	KUNIT_EXPECT_EQ(test, stats_test_write_reset(test, ubuf, sp, "1"), 1);
+	KUNIT_EXPECT_PTR_NE(test, rcu_dereference_protected(*sp, true), s);
+	KUNIT_EXPECT_TRUE(test, list_empty(&rcu_dereference_protected(*sp, true)->failed));
+}
+
+/*
+ * Two names with the same full_name_hash(), found offline by a birthday
+ * search: the short one of each pair is recorded first, so that a lookup
+ * of the long one that compared bytes before lengths would read past it.
+ */
+static const char *const stats_collide_64[] = { "cs3wnd", "collide_long_da0chdvd9dn" };
+static const char *const stats_collide_32[] = { "csso1c", "collide_long_2ihadod2dge" };
+
+static void stats_test_collide(struct kunit *test, struct mod_stats *s,
+			       const char *const *names, int n)
+{
+	struct mod_fail_load *e;
+	int i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j <= i; j++)
+			stats_test_fail(s, names[i], FAIL_DUP_MOD_BECOMING);
+	KUNIT_EXPECT_EQ(test, s->nr_tracked, n);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_UNTRACKED_DUPS), 0);
+	for (i = 0; i < n; i++) {
+		e = stats_test_find(s, names[i]);
+		KUNIT_ASSERT_NOT_NULL_MSG(test, e, "%s", names[i]);
+		KUNIT_EXPECT_STREQ(test, e->name, names[i]);
+		KUNIT_EXPECT_EQ_MSG(test, mod_fail_total(e), i + 1, "%s", names[i]);
+	}
+}
+
+/* Names whose hashes really collide are two entries, each with its own count. */
+static void stats_test_collision(struct kunit *test)
+{
+	struct mod_stats *s = stats_test_new(test, 16);
+	const char *const *pair = IS_ENABLED(CONFIG_64BIT) ? stats_collide_64 : stats_collide_32;
+	u32 h0 = full_name_hash(NULL, pair[0], strlen(pair[0]));
+	u32 h1 = full_name_hash(NULL, pair[1], strlen(pair[1]));
+
+	if (!IS_ENABLED(CONFIG_DCACHE_WORD_ACCESS) || IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ||
+	    IS_ENABLED(CONFIG_HAVE_ARCH_HASH))
+		kunit_skip(test, "the pairs collide in the generic little-endian word-at-a-time hash");
+	KUNIT_ASSERT_EQ_MSG(test, h0, h1, "%s and %s no longer collide", pair[0], pair[1]);
+	KUNIT_ASSERT_NE(test, strlen(pair[0]), strlen(pair[1]));
+	stats_test_collide(test, s, pair, 2);
+}
+
+static u32 stats_test_hash_all_same(const char *name, size_t len)
+{
+	return 42;
+}
+
+/* With every name in one bucket, prefixes of each other stay apart. */
+static void stats_test_collision_forced(struct kunit *test)
+{
+	static const char *const names[] = {
+		"ab", "abcdefghijklmnopqrstuvwxyz_much_longer_than_ab", "a", "abc", "b",
+	};
+	struct mod_stats *s = stats_test_new(test, 16);
+
+	kunit_activate_static_stub(test, stats_hash, stats_test_hash_all_same);
+	stats_test_collide(test, s, names, ARRAY_SIZE(names));
+	KUNIT_EXPECT_NULL(test, stats_test_find(s, "abcd"));
+	KUNIT_EXPECT_NULL(test, stats_test_find(s, ""));
+}
+
+static int stats_test_yields;
+static bool stats_test_yield_in_rcu;
+
+/* Stands in for stats_next_name(). */
+static void stats_test_next_name(void)
+{
+	stats_test_yields++;
+	if (IS_ENABLED(CONFIG_DEBUG_LOCK_ALLOC) && rcu_read_lock_held())
+		stats_test_yield_in_rcu = true;
+	cond_resched();
+}
+
+#define YIELD_NAMES	300
+
+/*
+ * A reader renders a file once per open, letting others run between names,
+ * and holds no RCU read lock meanwhile: SRCU alone keeps the names alive.
+ */
+static void stats_test_render_yields(struct kunit *test)
+{
+	struct mod_stats *s = stats_test_new(test, MOD_STATS_MAX_TRACKED);
+	struct mod_stats __rcu *live = RCU_INITIALIZER(s);
+	size_t size = 64 * PAGE_SIZE;
+	char *out = stats_test_buf(test, size);
+	char name[MODULE_NAME_LEN];
+	struct seq_file m = { };
+	int i;
+
+	for (i = 0; i < YIELD_NAMES; i++) {
+		snprintf(name, sizeof(name), "yield_%04d", i);
+		stats_test_fail(s, name, FAIL_DUP_MOD_BECOMING);
+	}
+	stats_test_yields = 0;
+	stats_test_yield_in_rcu = false;
+	kunit_activate_static_stub(test, stats_next_name, stats_test_next_name);
+
+	/* Read in small chunks: the text is still rendered only once. */
+	KUNIT_EXPECT_GT(test, stats_test_read(test, &live, 100, out, size, NULL), YIELD_NAMES * 60);
+	KUNIT_EXPECT_EQ(test, stats_test_yields, YIELD_NAMES);
+
+	stats_test_yields = 0;
+	m.buf = out;
+	m.size = size;
+	m.private = &live;
+	stats_show_window(&m, stats_render_dups);
+	/* stats_test_read() added one name while it read. */
+	KUNIT_EXPECT_EQ(test, stats_test_yields, YIELD_NAMES + 1);
+	KUNIT_EXPECT_FALSE(test, stats_test_yield_in_rcu);
+	if (!IS_ENABLED(CONFIG_DEBUG_LOCK_ALLOC))
+		kunit_info(test, "RCU read locks not checked: needs CONFIG_DEBUG_LOCK_ALLOC\n");
+}
+
+/*
+ * Every byte of a name or a command name that is not printable ASCII, and
+ * the space and the backslash, is escaped, so that fields never split.
+ */
+static void stats_test_escape(struct kunit *test)
+{
+	static const char name[] = "m\tn o\\p\xff" "q\n";
+	struct mod_stats *s = stats_test_new(test, 16);
+	char comm[TASK_COMM_LEN];
+	struct seq_file m = { };
+	const char *text;
+	char want[512];
+	int idx;
+
+	get_task_comm(comm, current);
+	set_task_comm(current, "a\rb\vc\fd\x01" "e\x7f");
+	kunit_activate_static_stub(test, stats_now, stats_test_now);
+	stats_test_clock = 1000;
+	stats_add_failed(s, name, FAIL_DUP_MOD_LOAD, 10);
+	set_task_comm(current, comm);
+
+	m.buf = stats_test_buf(test, PAGE_SIZE);
+	m.size = PAGE_SIZE;
+	idx = srcu_read_lock(&mod_stats_srcu);
+	stats_render_dups(s, &m);
+	srcu_read_unlock(&mod_stats_srcu, idx);
+	KUNIT_ASSERT_FALSE(test, seq_has_overflowed(&m));
+	m.buf[m.count] = '\0';
+	snprintf(want, sizeof(want),
+		 "%sm\\011n\\040o\\134p\\377q\\012 1 0 1 10 1000 1000 %d a\\015b\\013c\\014d\\001e\\177 0\n",
+		 dups_header, task_pid_nr(current));
+	KUNIT_EXPECT_STREQ(test, m.buf, want);
+
+	text = stats_test_render(test, s, PAGE_SIZE);
+	text = strstr(text, "Duplicate failed modules:\n");
+	KUNIT_ASSERT_NOT_NULL(test, text);
+	KUNIT_EXPECT_STREQ(test, text,
+			   "Duplicate failed modules:\n"
+			   "              Module-name\t How-many-times\t                   Reason\n"
+			   "m\\011n\\040o\\134p\\377q\\012\t              1\t                     Load\n");
 }
 
 /* Both text files open, render the window they were created for, and close. */
@@ -1200,8 +1578,10 @@ static void stats_test_past_4g(struct kunit *test)
 	stats_bump_invalid(s, &info, 0, -EEXIST);
 	stats_bump_becoming(s, &info, 0, -EEXIST);
 	stats_bump_becoming(s, &info, 0, -EEXIST);
-	stats_bump_kread(s, U32_MAX, -ENOMEM);
-	stats_bump_kread(s, U32_MAX, -ENOMEM);
+	info.hdr = &stats_test_hdr;
+	info.len = U32_MAX;
+	stats_bump_kread(s, &info, -ENOMEM);
+	stats_bump_kread(s, &info, -ENOMEM);
 
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_MOD_BYTES),
 			2ULL * SZ_3G_BYTES);
@@ -1233,10 +1613,16 @@ static struct kunit_case module_stats_test_cases[] = {
 	KUNIT_CASE(stats_test_merged),
 	KUNIT_CASE(stats_test_trace_event),
 	KUNIT_CASE(stats_test_save_name),
-	KUNIT_CASE(stats_test_live_hooks),
+	KUNIT_CASE(stats_test_hooks_in_window),
 	KUNIT_CASE(stats_test_reset_file),
 	KUNIT_CASE(stats_test_open_files),
 	KUNIT_CASE(stats_test_reset),
+	KUNIT_CASE(stats_test_reset_split),
+	KUNIT_CASE(stats_test_reset_stamp),
+	KUNIT_CASE(stats_test_collision),
+	KUNIT_CASE(stats_test_collision_forced),
+	KUNIT_CASE(stats_test_render_yields),
+	KUNIT_CASE(stats_test_escape),
 	KUNIT_CASE_SLOW(stats_test_concurrency),
 	KUNIT_CASE_SLOW(stats_test_reset_race),
 	KUNIT_CASE(stats_test_past_4g),
