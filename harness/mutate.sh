@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# make mutate: put each historical defect of upstream's stats.c back, in the
-# form it would take in our code (harness/mutations.py), one at a time, in a
-# scratch copy of the project, and run the KUnit kernels that must catch it.
+# make mutate: put each historical defect of upstream's stats.c, and each
+# defect a review of ours found, back in the form it would take in our code
+# (harness/mutations.py), one at a time, in a scratch copy of the project,
+# and run the KUnit kernels that must catch it.
 # A mutation that every check survives fails the run.
 # Usage: mutate.sh [name ...]   (default: all)
 
@@ -20,13 +21,17 @@ mkdir -p "$scratch"
 # build/, laid out like ours, so ccache serves every file but stats.c.
 (cd "$TOP" && git ls-files -z) |
 	rsync -a --checksum --delete-missing-args --from0 --files-from=- "$TOP/" "$scratch/"
-orig=$scratch/.stats.c.orig
-cp "$TOP/kernel/module/stats.c" "$orig"
+# The files a mutation may change, restored before each one.
+MUTABLE="kernel/module/stats.c kernel/module/tests/stats_kunit.c"
 : >"$report"
 
 restore()
 {
-	cp "$orig" "$scratch/kernel/module/stats.c"
+	local f
+
+	for f in $MUTABLE; do
+		cp "$TOP/$f" "$scratch/$f"
+	done
 }
 trap restore EXIT
 
@@ -38,7 +43,7 @@ for name in $names; do
 	what=$(echo "$line" | cut -f3)
 	echo "--- $name: $what (KUnit on: $kernels)"
 	restore
-	python3 "$muts" apply "$name" "$scratch/kernel/module/stats.c"
+	python3 "$muts" apply "$name" "$scratch"
 	log=$BUILD/mutate/$name.log
 	start=$(date +%s)
 	BUILD_DIR=$scratch/build bash "$scratch/harness/kunit.sh" $kernels >"$log" 2>&1 || true

@@ -3,56 +3,164 @@
 """The historical defects of upstream's stats.c, as they would look in ours.
 
 Usage: mutations.py list
-       mutations.py apply NAME FILE    (edits FILE in place)
+       mutations.py apply NAME TREE    (edits the mutation's file in TREE)
 
-Each mutation is a literal replacement that must match exactly once, so a
-mutation that no longer fits the code fails loudly instead of testing
-nothing. KERNELS names the KUnit kernels (harness/kunit.sh) that must catch
+Each mutation is a list of literal replacements, each of which must match
+exactly once, so a mutation that no longer fits the code fails loudly
+instead of testing nothing. KERNELS names the KUnit kernels (harness/kunit.sh) that must catch
 it: a 32-bit counter only shows on i386, a decompression bug only where
 modules can be decompressed, a use-after-free only under KASAN.
 """
+import os
 import sys
 
+STATS = "kernel/module/stats.c"
+SUITE = "kernel/module/tests/stats_kunit.c"
+
+# "edits" is a list of (old, new) literal replacements, each of which must
+# match exactly once; "file" is the file they apply to (default: stats.c).
 MUTATIONS = [
     {
         "name": "uaf-read-path",
         "what": "a reset frees the window while hooks and readers still use it",
         "kernels": "x86_64",
-        "old": "\tsynchronize_srcu(&mod_stats_srcu);\n\tstats_free(old);",
-        "new": "\tstats_free(old);",
+        "edits": [("\tsynchronize_srcu(&mod_stats_srcu);\n\tstats_retire(old);",
+                   "\tstats_retire(old);")],
     },
     {
         "name": "truncating-buffer",
         "what": "the list is cut off once the text reaches 8 KiB",
         "kernels": "um x86_64",
-        "old": "\t\t/* Names that only had merged loads are in dup_failures. */\n"
-               "\t\tif (!reasons)\n",
-        "new": "\t\tif (m->count > 8192 - 128)\n\t\t\tbreak;\n"
-               "\t\tif (!reasons)\n",
+        "edits": [("\t\t/* Names that only had merged loads are in dup_failures. */\n"
+                   "\t\tif (!reasons)\n",
+                   "\t\tif (m->count > 8192 - 128)\n\t\t\tbreak;\n"
+                   "\t\tif (!reasons)\n")],
     },
     {
         "name": "warn-on-read",
         "what": "rendering WARNs when more than 111 names are listed",
         "kernels": "um x86_64",
-        "old": "\tfor (i = 0; i < MOD_STAT_COUNT; i++)\n\t\tv[i] = atomic64_read",
-        "new": "\tWARN_ON_ONCE(s->nr_tracked > 111);\n"
-               "\tfor (i = 0; i < MOD_STAT_COUNT; i++)\n\t\tv[i] = atomic64_read",
+        "edits": [("\tfor (i = 0; i < MOD_STAT_COUNT; i++)\n\t\tv[i] = atomic64_read",
+                   "\tWARN_ON_ONCE(s->nr_tracked > 111);\n"
+                   "\tfor (i = 0; i < MOD_STAT_COUNT; i++)\n\t\tv[i] = atomic64_read")],
     },
     {
         "name": "32-bit-byte-counter",
         "what": "byte counts pass through an unsigned long, 32 bits on i386",
         "kernels": "i386",
-        "old": "\t\t      enum mod_stat_item bytes, u64 nbytes)",
-        "new": "\t\t      enum mod_stat_item bytes, unsigned long nbytes)",
+        "edits": [("\t\t      enum mod_stat_item bytes, u64 nbytes)",
+                   "\t\t      enum mod_stat_item bytes, unsigned long nbytes)")],
     },
     {
         "name": "decompress-branch-typo",
         "what": "a compressed module's bytes go to invalid_mod_bytes on becoming",
         "kernels": "x86_64",
-        "old": "\tu64 wasted = stats_wasted(info, stats_compressed_len(info, flags), false);\n",
-        "new": "\tu64 wasted = stats_wasted(info, 0, false);\n\n"
-               "\tatomic64_add(stats_compressed_len(info, flags),\n"
-               "\t\t     &s->counters[MOD_STAT_INVALID_MOD_BYTES]);\n",
+        "edits": [("\t\t\t  stats_wasted(info, stats_compressed_len(info, flags), false), err);\n",
+                   "\t\t\t  stats_wasted(info, 0, false), err);\n"
+                   "\tatomic64_add(stats_compressed_len(info, flags),\n"
+                   "\t\t     &s->counters[MOD_STAT_INVALID_MOD_BYTES]);\n")],
+    },
+    # The defects of the maintainer review, each put back as it was.
+    {
+        "name": "collision-reads-past-name",
+        "what": "a lookup reads the stored name at the length of the one looked up",
+        "kernels": "x86_64",
+        "edits": [("e->hash == hash && e->len == len && !memcmp(e->name, name, len)",
+                   "e->hash == hash && !e->name[len] && !memcmp(e->name, name, len)")],
+    },
+    {
+        "name": "collision-ignores-length",
+        "what": "a lookup compares bytes only, so a prefix matches a longer name",
+        "kernels": "um",
+        "edits": [("e->hash == hash && e->len == len && !memcmp(e->name, name, len)",
+                   "e->hash == hash && !memcmp(e->name, name, len)")],
+    },
+    {
+        "name": "render-under-rcu",
+        "what": "the whole list is rendered inside rcu_read_lock()",
+        "kernels": "x86_64",
+        "edits": [("\tlist_for_each_entry_srcu(e, &s->failed, list, "
+                   "srcu_read_lock_held(&mod_stats_srcu)) {\n\t\tunsigned int reasons",
+                   "\trcu_read_lock();\n\tlist_for_each_entry_srcu(e, &s->failed, list, "
+                   "srcu_read_lock_held(&mod_stats_srcu)) {\n\t\tunsigned int reasons"),
+                  ("\t\t\t   mod_fail_reason_names[reasons]);\n\t}\n}\n",
+                   "\t\t\t   mod_fail_reason_names[reasons]);\n\t}\n\trcu_read_unlock();\n}\n")],
+    },
+    {
+        "name": "reader-never-yields",
+        "what": "a reader of thousands of names never lets others run",
+        "kernels": "um",
+        "edits": [("\t\tstats_next_name();\n\t\t/* Names that only",
+                   "\t\t/* Names that only")],
+    },
+    {
+        "name": "reset-split",
+        "what": "a duplicate's name is recorded in the window live when it was caught",
+        "kernels": "um",
+        "edits": [("\tinfo->dup_name = name;\n\tinfo->dup_reason = reason;\n",
+                   "\tint idx = srcu_read_lock(&mod_stats_srcu);\n\n"
+                   "\tstats_add_failed(stats_window(&mod_stats_live), name, reason,\n"
+                   "\t\t\t stats_wasted(info, 0, reason == FAIL_DUP_MOD_LOAD));\n"
+                   "\tsrcu_read_unlock(&mod_stats_srcu, idx);\n"),
+                  ("\tif (info->dup_name)\n\t\tstats_add_failed(s, info->dup_name, "
+                   "info->dup_reason, wasted);\n", "")],
+    },
+    {
+        "name": "stamp-outside-lock",
+        "what": "a window's start is read before resets are serialised",
+        "kernels": "um",
+        "edits": [("\tmutex_lock(&mod_stats_reset_lock);\n"
+                   "\t/* Stamped under the lock, so that windows begin in the order published. */\n"
+                   "\tnew->since_ns = stats_now();\n",
+                   "\tnew->since_ns = stats_now();\n\tmutex_lock(&mod_stats_reset_lock);\n")],
+    },
+    {
+        "name": "suite-swaps-live",
+        "what": "a KUnit case counts in the running kernel's window",
+        "kernels": "um",
+        "file": SUITE,
+        "edits": [("\tu64 val;\n\n\tstats_hook_loaded(sp, 300, 100);",
+                   "\tu64 val;\n\n\ts = rcu_replace_pointer(mod_stats_live, s, true);\n"
+                   "\tRCU_INIT_POINTER(*sp, s);\n\tsp = &mod_stats_live;\n"
+                   "\ts = rcu_dereference_protected(*sp, true);\n"
+                   "\tstats_hook_loaded(sp, 300, 100);")],
+    },
+    {
+        "name": "kread-counts-unallocated",
+        "what": "a refused init_module() adds its length to invalid_kread_bytes",
+        "kernels": "um",
+        "edits": [("\tu64 wasted = info->hdr ? info->len : 0;\n",
+                   "\tu64 wasted = info->len;\n")],
+    },
+    {
+        "name": "escape-white-space-only",
+        "what": "only space, tab, newline and backslash are escaped",
+        "kernels": "um",
+        "edits": [("#define MOD_STATS_ESCAPE\t(ESCAPE_OCTAL | ESCAPE_NAP | ESCAPE_APPEND)\n"
+                   "#define MOD_STATS_ESCAPE_ALSO\t\" \\\\\"\n",
+                   "#define MOD_STATS_ESCAPE\tESCAPE_OCTAL\n"
+                   "#define MOD_STATS_ESCAPE_ALSO\t\" \\t\\n\\\\\"\n")],
+    },
+    {
+        "name": "cap-checked-after-alloc",
+        "what": "a full list allocates and frees an entry for every new name",
+        "kernels": "um",
+        "edits": [("\t\tif (READ_ONCE(s->nr_tracked) >= s->max_tracked)\n\t\t\treturn false;\n",
+                   "")],
+    },
+    {
+        "name": "reset-takes-y",
+        "what": "reset accepts what kstrtobool() takes for true",
+        "kernels": "um",
+        "edits": [("\tif (val[0] != '1' || (count == 2 && val[1] != '\\n'))\n",
+                   "\tif (!strchr(\"1yYtT\", val[0]) || (count == 2 && val[1] != '\\n'))\n")],
+    },
+    {
+        "name": "oldest-first",
+        "what": "the table lists the oldest name first",
+        "kernels": "um",
+        "edits": [("\t\t\tlist_add_rcu(&new->list, &s->failed);\n",
+                   "\t\t\tlist_add_tail_rcu(&new->list, &s->failed);\n")],
     },
 ]
 
@@ -67,14 +175,17 @@ def main(argv):
         if not found:
             sys.exit(f"mutations.py: no mutation named {argv[2]}")
         m = found[0]
-        with open(argv[3]) as f:
+        path = os.path.join(argv[3], m.get("file", STATS))
+        with open(path) as f:
             text = f.read()
-        n = text.count(m["old"])
-        if n != 1:
-            sys.exit(f"mutations.py: {m['name']}: the code to change occurs {n} times "
-                     f"in {argv[3]}, not once; update harness/mutations.py")
-        with open(argv[3], "w") as f:
-            f.write(text.replace(m["old"], m["new"]))
+        for old, new in m["edits"]:
+            n = text.count(old)
+            if n != 1:
+                sys.exit(f"mutations.py: {m['name']}: the code to change occurs {n} times "
+                         f"in {path}, not once; update harness/mutations.py")
+            text = text.replace(old, new)
+        with open(path, "w") as f:
+            f.write(text)
         return 0
     sys.exit(__doc__)
 

@@ -1629,8 +1629,34 @@ static struct kunit_case module_stats_test_cases[] = {
 	{}
 };
 
+static struct mod_stats *stats_test_live_at_start;
+
+static int stats_test_suite_init(struct kunit_suite *suite)
+{
+	stats_test_live_at_start = rcu_access_pointer(mod_stats_live);
+	return 0;
+}
+
+/*
+ * After each case, before its cleanup runs: the running kernel's window is
+ * the one the suite started with, or one that a reset written to debugfs
+ * meanwhile made, which has a start time. A window put there by a case
+ * would have none.
+ */
+static void stats_test_exit(struct kunit *test)
+{
+	int idx = srcu_read_lock(&mod_stats_srcu);
+	struct mod_stats *live = stats_window(&mod_stats_live);
+
+	KUNIT_EXPECT_TRUE_MSG(test, live == stats_test_live_at_start || live->since_ns,
+			      "the case replaced the statistics of the running kernel");
+	srcu_read_unlock(&mod_stats_srcu, idx);
+}
+
 static struct kunit_suite module_stats_test_suite = {
 	.name = "module_stats",
+	.suite_init = stats_test_suite_init,
+	.exit = stats_test_exit,
 	.test_cases = module_stats_test_cases,
 };
 

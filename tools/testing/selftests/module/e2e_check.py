@@ -239,6 +239,13 @@ def run_checks(blocks, console, root):
     check("faultread:failed-kread-bytes", ld.get("EFAULT") == 1 and
           d.get("failed_kreads") == 1 and d.get("invalid_kread_bytes") == 12345 and
           not only(d, {"failed_kreads", "invalid_kread_bytes"}), f"loader {ld}, deltas {d}")
+    # init_module(NULL, 1) and init_module(NULL, ~0UL): refused before a copy
+    # was allocated, so a failure is counted and no byte is.
+    for scn, err in (("shortread", "ENOEXEC"), ("hugeread", "ENOMEM")):
+        d, ld = delta(blocks, scn), loader(blocks.get(scn + ".loader"))
+        check(f"{scn}:counted-without-bytes", ld.get("calls") == 1 and ld.get(err) == 1 and
+              d.get("failed_kreads") == 1 and not only(d, {"failed_kreads"}),
+              f"loader {ld}, deltas {d}")
 
     # Eight loads of one file. The kernel merges concurrent loads of one file
     # (Linux 6.5+): a merged load waits for the load in progress and returns
@@ -340,6 +347,7 @@ def run_checks(blocks, console, root):
               blocks.get(f"nonroot.{f}", "no block").strip())
 
     check_dups(blocks, final, root, names)
+    check_escape(blocks)
     check_trace(blocks, c)
     check_reset(blocks, root)
 
@@ -371,10 +379,23 @@ def parse_dups(text):
     return lines[:2], recs, problems
 
 
+# The task name modload -e gives itself, as dup_failures must write it.
+ESCAPED_COMM = "e2e\\015\\013\\014\\001\\040x\\134"
+
+
+def check_escape(blocks):
+    ld = loader(blocks.get("escape.loader"))
+    _, recs, problems = parse_dups(blocks.get("dup_failures_escape"))
+    r = recs.get("mst_seq", {})
+    check("escape:loader", ld.get("calls") == 1 and ld.get("EEXIST") == 1, f"loader saw {ld}")
+    check("escape:comm-escaped-one-field", not problems and r.get("comm") == ESCAPED_COMM,
+          f"{problems[:2]} comm {r.get('comm')!r}")
+
+
 def check_dups(blocks, final, root, names):
     head, all_recs, problems = parse_dups(blocks.get("dup_failures"))
     check("dups:version-header", head == [
-        "# module dup_failures v2",
+        "# module dup_failures v1",
         "# name failures becoming load wasted_bytes first_ns last_ns last_pid last_comm merged"],
         f"header {head}")
     check("dups:well-formed", not problems, "; ".join(problems[:3]))
@@ -400,9 +421,9 @@ def check_dups(blocks, final, root, names):
            or not 0 < r["first_ns"] <= r["last_ns"]]
     check("dups:task-and-times", not bad, f"{[(n, recs[n]) for n in bad[:2]]}")
     order = sorted(recs.values(), key=lambda r: r["order"])
-    check("dups:first-seen-order", all(a["first_ns"] <= b["first_ns"]
-                                       for a, b in zip(order, order[1:])),
-          "first_ns not increasing down the file")
+    check("dups:newest-first", len(order) > 1 and all(a["first_ns"] >= b["first_ns"]
+                                                      for a, b in zip(order, order[1:])),
+          "first_ns not decreasing down the file")
     r = recs.get("mst_seq", {})
     check("dups:seq-wasted", r.get("wasted") == size(root, "modules/seq.ko"),
           f"{r.get('wasted')} != {size(root, 'modules/seq.ko')}")

@@ -102,6 +102,10 @@ scenario badelf -t 1 -r 1 $M/badelf.ko
 scenario vermagic -t 1 -r 1 $M/vermagic.ko
 scenario emptyread -t 1 -r 1 $M/empty.ko
 scenario faultread -k 12345
+# Refused before a copy is made: too short for an ELF header, and too large
+# to allocate. Nothing was allocated, so nothing is wasted.
+scenario shortread -z 1
+scenario hugeread -z max
 
 # Concurrent loads of one file are merged by the kernel before any memory
 # is spent (Linux 6.5+): they fail as duplicates only if they come late.
@@ -143,6 +147,9 @@ done
 
 if [ -f "$S/dup_failures" ]; then
 	block dup_failures cat "$S/dup_failures"
+	# A duplicate from a task whose name has control characters and a space.
+	scenario escape -t 1 -r 1 -e $M/seq.ko
+	block dup_failures_escape cat "$S/dup_failures"
 fi
 if [ -f "$T/trace" ]; then
 	block trace cat "$T/trace"

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -123,6 +124,18 @@ static int bad_read(unsigned long len)
 	return 0;
 }
 
+/* init_module() of @len bytes at NULL: refused before any copy is made. */
+static int null_read(unsigned long len)
+{
+	long ret = syscall(SYS_init_module, NULL, len, "");
+
+	printf("modload calls=1 ok=%d EEXIST=0 EBUSY=0 other=%d", ret == 0, ret != 0);
+	if (ret)
+		printf(" %s=1", strerrorname_np(errno) ?: "E?");
+	printf("\n");
+	return 0;
+}
+
 static int try_read_as(uid_t uid, const char *path)
 {
 	int fd;
@@ -145,7 +158,9 @@ static void bad_usage(void)
 {
 	fprintf(stderr, "usage: modload [-t threads] [-r rounds] [-i] file...\n"
 			"       modload -u uid -R file\n"
-			"       modload -k len\n");
+			"       modload -k len\n"
+			"       modload -z len|max\n"
+			"-e: load under a task name with control characters\n");
 	exit(2);
 }
 
@@ -153,10 +168,11 @@ int main(int argc, char **argv)
 {
 	const char *read_path = NULL;
 	long uid = -1, bad_len = 0, i;
+	const char *null_len = NULL;
 	pthread_t *tids;
 	int opt, e;
 
-	while ((opt = getopt(argc, argv, "t:r:ia:u:R:k:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:r:ia:u:R:k:z:e")) != -1) {
 		switch (opt) {
 		case 't':
 			nthreads = atoi(optarg);
@@ -179,6 +195,16 @@ int main(int argc, char **argv)
 		case 'k':
 			bad_len = atol(optarg);
 			break;
+		case 'z':
+			null_len = optarg;
+			break;
+		case 'e':
+			/* Threads inherit it; dup_failures must escape every byte. */
+			if (prctl(PR_SET_NAME, "e2e\r\v\f\001 x\\")) {
+				fprintf(stderr, "modload: prctl: %s\n", strerror(errno));
+				return 2;
+			}
+			break;
 		default:
 			bad_usage();
 		}
@@ -190,6 +216,8 @@ int main(int argc, char **argv)
 	}
 	if (bad_len > 0)
 		return bad_read(bad_len);
+	if (null_len)
+		return null_read(strcmp(null_len, "max") ? strtoul(null_len, NULL, 0) : ~0UL);
 	files = argv + optind;
 	nfiles = argc - optind;
 	if (nfiles < 1 || nthreads < 1 || rounds < 1)
