@@ -24,8 +24,8 @@ MUTATIONS = [
         "name": "uaf-read-path",
         "what": "a reset frees the window while hooks and readers still use it",
         "kernels": "x86_64",
-        "edits": [("\tsynchronize_srcu(&mod_stats_srcu);\n\tstats_retire(old);",
-                   "\tstats_retire(old);")],
+        "edits": [("\tsynchronize_srcu(&mod_stats_srcu);\n\tretire(old);",
+                   "\tretire(old);")],
     },
     {
         "name": "truncating-buffer",
@@ -147,6 +147,13 @@ MUTATIONS = [
         "kernels": "um",
         "edits": [("\t\tif (READ_ONCE(s->nr_tracked) >= s->max_tracked)\n\t\t\treturn false;\n",
                    "")],
+    },
+    {
+        "name": "cap-unchecked-under-lock",
+        "what": "a name allocated while the list filled up is added past the cap",
+        "kernels": "um",
+        "edits": [("\t\tif (!e && new && s->nr_tracked < s->max_tracked) {\n",
+                   "\t\tif (!e && new) {\n")],
     },
     {
         "name": "reset-takes-y",

@@ -21,19 +21,20 @@ MODE=$(arg bench_mode)
 SIZES=$(arg bench_sizes | tr , ' ')
 REPS=$(arg bench_reps)
 LOADS=$(arg bench_loads)
-RNAMES=$(arg bench_reader_names)
+RNAMES=$(arg bench_reader_names | tr , ' ')
 S=/sys/kernel/debug/modules/stats
 B=/sys/kernel/debug/modstats_bench/ctl
 M=/bench/mod.ko
 out() { echo "R $*" >&3; }
-# loads_beside METRIC CMD...: time the loads while CMD runs.
+# loads_beside METRIC SIZE CMD...: time the loads while CMD runs.
 loads_beside()
 {
 	metric=$1
-	shift
+	size=$2
+	shift 2
 	"$@" &
 	pid=$!
-	out "$metric" "$LOADS" "$(benchtool loads $M mst_seq "$LOADS")"
+	out "$metric" "$size" "$(benchtool loads $M mst_seq "$LOADS")"
 	kill $pid
 	wait $pid 2>/dev/null
 }
@@ -54,16 +55,19 @@ if [ "$MODE" = loads ] || [ "$MODE" = icount ]; then
 		out ${P}load "$LOADS" "$(benchtool loads $M mst_seq "$LOADS")"
 	done
 fi
-# 4, on two CPUs: the same with RNAMES names listed, where upstream's
-# reader holds module_mutex while it prints them, alone and beside a
-# process that reads stats in a loop; and, to tell the reader's own cost
-# from that of a vCPU kept busy under TCG, beside a process that only spins.
+# 4, on two CPUs: the same with each of RNAMES names listed, where
+# upstream's reader holds module_mutex while it prints them, alone and
+# beside a process that reads stats in a loop; and, to tell the reader's own
+# cost from that of a vCPU kept busy under TCG, beside a process that only
+# spins. The size of these rows is the number of names listed.
 if [ "$MODE" = loads ] && [ -f "$B" ]; then
-	echo "populate $RNAMES" >"$B" || echo "=== ERROR populate $RNAMES" >&3
-	for r in $(seq "$REPS"); do
-		out load_listed "$LOADS" "$(benchtool loads $M mst_seq "$LOADS")"
-		loads_beside load_busy_reader benchtool reader "$S"
-		loads_beside load_busy_spin benchtool spin
+	for rn in $RNAMES; do
+		echo "populate $rn" >"$B" || echo "=== ERROR populate $rn" >&3
+		for r in $(seq "$REPS"); do
+			out load_listed "$rn" "$(benchtool loads $M mst_seq "$LOADS")"
+			loads_beside load_busy_reader "$rn" benchtool reader "$S"
+			loads_beside load_busy_spin "$rn" benchtool spin
+		done
 	done
 fi
 

@@ -2,9 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """make bench's report: medians, a table, results.csv and plot.png.
 
-Usage: report.py OUT READER_NAMES KIND...
-  reads OUT/KIND.data, written by guest.sh; READER_NAMES is how many names
-  were listed while the busy reader ran
+Usage: report.py OUT KIND...
+  reads OUT/KIND.data, written by guest.sh
 
 ratio is ours / upstream: below 1 means ours is faster or smaller. Rows in
 ns are timed by the clock; rows in insns come from the boot under QEMU's
@@ -35,7 +34,7 @@ def median(rows, fn):
 
 
 def main(argv):
-    out, reader_names, kinds = argv[1], argv[2], argv[3:]
+    out, kinds = argv[1], argv[2:]
     raw = {k: load(os.path.join(out, k + ".data")) for k in kinds}
     warned = {}
     for k in kinds:
@@ -94,20 +93,24 @@ def main(argv):
                 rows.append((f"load_vs_nostats{sfx}_pct", n, pct.get("upstream"),
                              pct.get("ours"), f"load_unload_{unit} against "
                              "CONFIG_MODULE_STATS=n"))
-        listed = {k: get(k, "load_listed", n, lambda r: int(r[0])) for k in kinds}
-        busy = {k: get(k, "load_busy_reader", n, lambda r: int(r[0])) for k in kinds}
-        rows.append(("load_listed_ns", n, listed.get("upstream"), listed.get("ours"),
-                     f"{reader_names} names listed, no reader"))
-        rows.append(("load_busy_reader_ns", n, busy.get("upstream"), busy.get("ours"),
-                     f"{reader_names} names listed, stats read in a loop"))
+    # Loads beside a busy reader: the size of these rows is the number of
+    # names listed, each row a median of runs of {loads} loads.
+    for rn in sorted({s for k in kinds for (m, s) in raw[k] if m == "load_listed"}):
+        per = f"{rn} names listed, {loads[0] if loads else '?'} loads"
+        listed = {k: get(k, "load_listed", rn, lambda r: int(r[0])) for k in kinds}
+        busy = {k: get(k, "load_busy_reader", rn, lambda r: int(r[0])) for k in kinds}
+        rows.append(("load_listed_ns", rn, listed.get("upstream"), listed.get("ours"),
+                     f"{per}, no reader"))
+        rows.append(("load_busy_reader_ns", rn, busy.get("upstream"), busy.get("ours"),
+                     f"{per}, stats read in a loop"))
         pct = {k: (busy[k] / listed[k] - 1) * 100 for k in ("upstream", "ours")
                if busy.get(k) and listed.get(k)}
-        rows.append(("busy_reader_slowdown_pct", n, pct.get("upstream"), pct.get("ours"),
+        rows.append(("busy_reader_slowdown_pct", rn, pct.get("upstream"), pct.get("ours"),
                      "load_busy_reader_ns against load_listed_ns"))
-        spin = {k: get(k, "load_busy_spin", n, lambda r: int(r[0])) for k in kinds}
+        spin = {k: get(k, "load_busy_spin", rn, lambda r: int(r[0])) for k in kinds}
         pct = {k: (spin[k] / listed[k] - 1) * 100 for k in ("upstream", "ours")
                if spin.get(k) and listed.get(k)}
-        rows.append(("busy_spin_slowdown_pct", n, pct.get("upstream"), pct.get("ours"),
+        rows.append(("busy_spin_slowdown_pct", rn, pct.get("upstream"), pct.get("ours"),
                      "the same beside a process that only spins in userspace"))
     slab = {k: max(((s, r) for (m, s), rs in raw[k].items() if m == "slab_delta"
                     for r in rs), default=None) for k in ("upstream", "ours") if k in raw}

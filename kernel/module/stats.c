@@ -104,10 +104,11 @@
  *   * total_text_size: the part of total_mod_size that holds code (.text and
  *     .init.text).
  *   * invalid_kread_bytes: bytes allocated for a copy of the module and freed
- *     by loads that failed while reading it from userspace: after a fault or
- *     a security module's refusal of the bytes read. A load refused before
- *     the copy was allocated (too short for an ELF header, or no memory)
- *     adds nothing.
+ *     by init_module() calls that failed while copying it from userspace:
+ *     after a fault or a security module's refusal of the bytes read. A call
+ *     refused before the copy was allocated (too short for an ELF header, or
+ *     no memory) adds nothing, and so does a failed finit_module() read,
+ *     whose buffer kernel_read_file() frees without saying how large it was.
  *   * invalid_decompress_bytes: bytes of compressed files whose decompression
  *     failed. A corrupt file or a broken compressor; memory pressure at worst.
  *   * invalid_becoming_bytes: bytes of module copies thrown away between a
@@ -148,12 +149,13 @@
  *   name failures becoming load wasted_bytes first_ns last_ns last_pid last_comm merged
  *
  * ``becoming`` and ``load`` count the failures per reason, ``wasted_bytes``
- * is the memory those loads allocated and freed, the times are
- * CLOCK_BOOTTIME in nanoseconds, and ``last_pid``/``last_comm`` name the task
- * whose load failed latest. In ``name`` and ``last_comm``, every byte that is
- * not printable ASCII, the space and the backslash are written as a
- * backslash and three octal digits (``\040`` for a space), so that a line
- * always splits into ten fields; ``stats`` escapes names the same way.
+ * is the memory those loads allocated and freed, ``first_ns`` and
+ * ``last_ns`` are the earliest and the latest failure in CLOCK_BOOTTIME
+ * nanoseconds, and ``last_pid``/``last_comm`` name the task whose load failed
+ * latest. In ``name`` and ``last_comm``, every byte that is not printable
+ * ASCII, the space and the backslash are written as a backslash and three
+ * octal digits (``\040`` for a space), so that a line always splits into
+ * ten fields; ``stats`` escapes names the same way.
  * ``last_comm`` is ``-`` for a name that only had merged loads. ``merged``
  * counts the merged loads of the name. A new version adds fields at the
  * end.
@@ -259,7 +261,7 @@ static_assert(ARRAY_SIZE(mod_fail_reason_names) == MOD_FAIL_REASONS + 1);
  * The most module names listed at once. A distribution kernel ships about
  * 6,000 modules; on 64-bit without lock debugging an entry takes 128 bytes
  * of slab for a name of up to 15 characters and 192 bytes for a longer one,
- * so a full list stays below 3 MiB.
+ * so a full list takes 3 MiB at most, besides the hash table of a window.
  */
 #define MOD_STATS_MAX_TRACKED	16384
 #define MOD_STATS_HASH_BITS	12
@@ -279,7 +281,7 @@ static_assert(ARRAY_SIZE(mod_fail_reason_names) == MOD_FAIL_REASONS + 1);
  * @merged: finit_module() calls that waited for a load of this name
  * @last_lock: keeps @first_ns and the "last" fields from one failure
  * @last_pid: pid of the task whose load failed latest
- * @first_ns: CLOCK_BOOTTIME of the first failure, 0 if none yet
+ * @first_ns: CLOCK_BOOTTIME of the earliest failure, 0 if none yet
  * @last_ns: CLOCK_BOOTTIME of the latest failure
  * @last_comm: its command name
  * @hash: stats_hash() of @name
@@ -373,14 +375,6 @@ static void stats_free(struct mod_stats *s)
 		vfree(s);
 }
 
-/* A separate function so that tests can look at a window before it goes. */
-static void stats_retire(struct mod_stats *s)
-{
-	KUNIT_STATIC_STUB_REDIRECT(stats_retire, s);
-
-	stats_free(s);
-}
-
 static void stats_add(struct mod_stats *s, enum mod_stat_item count,
 		      enum mod_stat_item bytes, u64 nbytes)
 {
@@ -437,7 +431,8 @@ static struct mod_fail_load *mod_fail_alloc(const char *name, size_t len)
 
 	KUNIT_STATIC_STUB_REDIRECT(mod_fail_alloc, name, len);
 
-	e = kzalloc(struct_size(e, name, len + 1), GFP_KERNEL);
+	/* A failure to allocate is counted as untracked; no need to warn. */
+	e = kzalloc(struct_size(e, name, len + 1), GFP_KERNEL | __GFP_NOWARN);
 	if (e) {
 		spin_lock_init(&e->last_lock);
 		e->len = len;
@@ -478,9 +473,9 @@ static void mod_fail_count(struct mod_fail_load *e, const struct mod_fail_event 
 	atomic64_add(ev->wasted, &e->wasted);
 
 	spin_lock(&e->last_lock);
-	if (!e->first_ns)
+	/* Racing failures may arrive out of order; keep the earliest. */
+	if (!e->first_ns || ev->now < e->first_ns)
 		e->first_ns = ev->now;
-	/* Racing failures may arrive out of order; keep the latest. */
 	if (ev->now >= e->last_ns) {
 		e->last_ns = ev->now;
 		e->last_pid = ev->pid;
@@ -522,6 +517,8 @@ static bool stats_record(struct mod_stats *s, const char *name,
 	u32 hash = stats_hash(name, len);
 	struct mod_fail_load *e, *new;
 
+	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&mod_stats_srcu),
+			 "module stats recorded outside mod_stats_srcu");
 	e = stats_lookup(s, name, len, hash);
 	if (!e) {
 		/* A full list allocates nothing; the count is checked again below. */
@@ -671,6 +668,8 @@ static void stats_render(struct mod_stats *s, struct seq_file *m)
 	u64 wasted;
 	int i;
 
+	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&mod_stats_srcu),
+			 "module stats rendered outside mod_stats_srcu");
 	for (i = 0; i < MOD_STAT_COUNT; i++)
 		v[i] = atomic64_read(&s->counters[i]);
 
@@ -723,6 +722,8 @@ static void stats_render_dups(struct mod_stats *s, struct seq_file *m)
 {
 	struct mod_fail_load *e;
 
+	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&mod_stats_srcu),
+			 "module stats rendered outside mod_stats_srcu");
 	seq_puts(m, "# module dup_failures v1\n");
 	seq_puts(m, "# name failures becoming load wasted_bytes first_ns last_ns last_pid last_comm");
 	seq_puts(m, " merged\n");
@@ -755,9 +756,10 @@ static void stats_render_dups(struct mod_stats *s, struct seq_file *m)
 
 /*
  * Start a new measurement window in *@sp: a reader sees the old window or
- * the new one, whole, never a mix.
+ * the new one, whole, never a mix. @retire gets the old window once nobody
+ * uses it: stats_free(), or a test's check of what it held.
  */
-static int stats_reset(struct mod_stats __rcu **sp)
+static int __stats_reset(struct mod_stats __rcu **sp, void (*retire)(struct mod_stats *s))
 {
 	struct mod_stats *new, *old;
 
@@ -774,8 +776,13 @@ static int stats_reset(struct mod_stats __rcu **sp)
 
 	/* Hooks and readers still in the old window finish with it first. */
 	synchronize_srcu(&mod_stats_srcu);
-	stats_retire(old);
+	retire(old);
 	return 0;
+}
+
+static int stats_reset(struct mod_stats __rcu **sp)
+{
+	return __stats_reset(sp, stats_free);
 }
 
 /*
@@ -973,9 +980,10 @@ static int stats_show_window(struct seq_file *m,
 }
 
 /*
- * The buffer a file of window *@sp needs, sized once when the file is
- * opened, so that the text is rendered once; seq_file renders it again in
- * a larger buffer only if names were added meanwhile.
+ * A buffer for a file of window *@sp, sized when the file is opened from
+ * the names it lists then, so that the text is usually rendered once.
+ * seq_file renders it again in a buffer twice as large if it does not fit:
+ * names added meanwhile, escaped names, or very large counters.
  */
 static size_t stats_file_size(struct mod_stats __rcu **sp, size_t row_bytes)
 {

@@ -19,7 +19,7 @@
 #define SZ_3G_BYTES	0xc0000000UL
 
 /* Where a test's load_info says its copy of the module was. */
-static Elf_Ehdr stats_test_hdr;
+static char stats_test_copy[1];
 
 static void stats_test_free(void *data)
 {
@@ -72,13 +72,42 @@ static u64 stats_test_get(struct mod_stats *s, enum mod_stat_item item)
 	return atomic64_read(&s->counters[item]);
 }
 
+/*
+ * The functions below the hooks, called inside mod_stats_srcu as the hooks
+ * call them.
+ */
+static void stats_test_add_failed(struct mod_stats *s, const char *name,
+				  enum fail_dup_mod_reason reason, u64 wasted)
+{
+	int idx = srcu_read_lock(&mod_stats_srcu);
+
+	stats_add_failed(s, name, reason, wasted);
+	srcu_read_unlock(&mod_stats_srcu, idx);
+}
+
+static void stats_test_add_merged(struct mod_stats *s, const char *name, unsigned int merged)
+{
+	int idx = srcu_read_lock(&mod_stats_srcu);
+
+	stats_add_merged(s, name, merged);
+	srcu_read_unlock(&mod_stats_srcu, idx);
+}
+
+static void stats_test_render_dups(struct mod_stats *s, struct seq_file *m)
+{
+	int idx = srcu_read_lock(&mod_stats_srcu);
+
+	stats_render_dups(s, m);
+	srcu_read_unlock(&mod_stats_srcu, idx);
+}
+
 /* A duplicate failure that wasted a fixed number of bytes. */
 #define DUP_BYTES	100
 
 static void stats_test_fail(struct mod_stats *s, const char *name,
 			    enum fail_dup_mod_reason reason)
 {
-	stats_add_failed(s, name, reason, DUP_BYTES);
+	stats_test_add_failed(s, name, reason, DUP_BYTES);
 }
 
 static struct mod_fail_load *stats_test_find(struct mod_stats *s, const char *name)
@@ -215,7 +244,7 @@ static void stats_test_hooks(struct kunit *test)
 	case HOOK_KREAD:
 		/* Only compared with NULL: the copy is gone. */
 		if (c->allocated)
-			info.hdr = &stats_test_hdr;
+			info.hdr = (void *)stats_test_copy;
 		stats_bump_kread(s, &info, -ENOMEM);
 		break;
 	case HOOK_DECOMPRESS:
@@ -319,7 +348,7 @@ static void stats_test_golden(struct kunit *test)
 
 	stats_bump_loaded(s, 1000, 300);
 	stats_bump_loaded(s, 2001, 500);
-	info.hdr = &stats_test_hdr;
+	info.hdr = (void *)stats_test_copy;
 	info.len = 4096;
 	stats_bump_kread(s, &info, -ENOMEM);
 	info.hdr = NULL;
@@ -555,12 +584,54 @@ static void stats_test_cap(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, text, cap_text);
 }
 
+static struct mod_stats *stats_test_racing_window;
+static bool stats_test_racing;
+
+/*
+ * Stands in for mod_fail_alloc(): while the entry is allocated, another
+ * name takes the last place in the list.
+ */
+static struct mod_fail_load *stats_test_alloc_racing(const char *name, size_t len)
+{
+	struct mod_fail_load *e = kzalloc(struct_size(e, name, len + 1), GFP_KERNEL);
+
+	if (e) {
+		spin_lock_init(&e->last_lock);
+		e->len = len;
+		memcpy(e->name, name, len);
+	}
+	if (!stats_test_racing) {
+		stats_test_racing = true;
+		stats_test_fail(stats_test_racing_window, "racer", FAIL_DUP_MOD_LOAD);
+		stats_test_racing = false;
+	}
+	return e;
+}
+
+/* The cap is checked again once the new entry is allocated. */
+static void stats_test_cap_race(struct kunit *test)
+{
+	struct mod_stats *s = stats_test_new(test, 3);
+
+	stats_test_fail(s, "a", FAIL_DUP_MOD_BECOMING);
+	stats_test_fail(s, "b", FAIL_DUP_MOD_BECOMING);
+	stats_test_racing_window = s;
+	kunit_activate_static_stub(test, mod_fail_alloc, stats_test_alloc_racing);
+	stats_test_fail(s, "late", FAIL_DUP_MOD_BECOMING);
+	kunit_deactivate_static_stub(test, mod_fail_alloc);
+
+	KUNIT_EXPECT_EQ(test, s->nr_tracked, 3);
+	KUNIT_EXPECT_NOT_NULL(test, stats_test_find(s, "racer"));
+	KUNIT_EXPECT_NULL(test, stats_test_find(s, "late"));
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_UNTRACKED_DUPS), 1);
+}
+
 /* A failed allocation is counted as untracked and later failures still list. */
 static void stats_test_alloc_failure(struct kunit *test)
 {
 	struct mod_stats *s = stats_test_new(test, 16);
 	struct mod_fail_load *e;
-	struct load_info info = { .hdr = &stats_test_hdr, .len = 10 };
+	struct load_info info = { .hdr = (void *)stats_test_copy, .len = 10 };
 
 	stats_bump_kread(s, &info, -ENOMEM);
 	stats_test_fail(s, "kept", FAIL_DUP_MOD_BECOMING);
@@ -661,7 +732,7 @@ static void stats_test_reset(struct kunit *test)
 
 	m.buf = stats_test_buf(test, PAGE_SIZE);
 	m.size = PAGE_SIZE;
-	stats_render_dups(s, &m);
+	stats_test_render_dups(s, &m);
 	KUNIT_EXPECT_EQ(test, m.count, strlen(dups_header));
 
 	/* The new window counts from zero. */
@@ -679,20 +750,25 @@ static void stats_test_attribution(struct kunit *test)
 
 	kunit_activate_static_stub(test, stats_now, stats_test_now);
 	stats_test_clock = 1000;
-	stats_add_failed(s, "attr", FAIL_DUP_MOD_BECOMING, 4096);
+	stats_test_add_failed(s, "attr", FAIL_DUP_MOD_BECOMING, 4096);
 	stats_test_clock = 3000;
-	stats_add_failed(s, "attr", FAIL_DUP_MOD_LOAD, 8192 + 1500);
-	/* A failure that raced and is recorded late does not become the last. */
+	stats_test_add_failed(s, "attr", FAIL_DUP_MOD_LOAD, 8192 + 1500);
+	/*
+	 * Failures that raced and are recorded late become neither the last
+	 * nor, unless they are earlier, the first.
+	 */
 	stats_test_clock = 2000;
-	stats_add_failed(s, "attr", FAIL_DUP_MOD_BECOMING, 4096);
+	stats_test_add_failed(s, "attr", FAIL_DUP_MOD_BECOMING, 4096);
+	stats_test_clock = 500;
+	stats_test_add_failed(s, "attr", FAIL_DUP_MOD_BECOMING, 4096);
 
 	e = stats_test_find(s, "attr");
 	KUNIT_ASSERT_NOT_NULL(test, e);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&e->count[FAIL_DUP_MOD_BECOMING]), 2);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&e->count[FAIL_DUP_MOD_BECOMING]), 3);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&e->count[FAIL_DUP_MOD_LOAD]), 1);
-	KUNIT_EXPECT_EQ(test, mod_fail_total(e), 3);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&e->wasted), 4096 + 8192 + 1500 + 4096);
-	KUNIT_EXPECT_EQ(test, e->first_ns, 1000);
+	KUNIT_EXPECT_EQ(test, mod_fail_total(e), 4);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&e->wasted), 4096 + 8192 + 1500 + 4096 + 4096);
+	KUNIT_EXPECT_EQ(test, e->first_ns, 500);
 	KUNIT_EXPECT_EQ(test, e->last_ns, 3000);
 	KUNIT_EXPECT_EQ(test, e->last_pid, task_pid_nr(current));
 	KUNIT_EXPECT_STREQ(test, e->last_comm, current->comm);
@@ -702,26 +778,29 @@ static void stats_test_attribution(struct kunit *test)
 static void stats_test_dups_file(struct kunit *test)
 {
 	struct mod_stats *s = stats_test_new(test, 16);
+	char comm[TASK_COMM_LEN];
 	struct seq_file m = { };
 	char want[512];
 
 	m.buf = stats_test_buf(test, PAGE_SIZE);
 	m.size = PAGE_SIZE;
-	stats_render_dups(s, &m);
+	stats_test_render_dups(s, &m);
 	KUNIT_EXPECT_EQ(test, m.count, strlen(dups_header));
 	KUNIT_EXPECT_TRUE(test, !strncmp(m.buf, dups_header, m.count));
 
 	/* White space and backslashes in a command name are escaped. */
+	get_task_comm(comm, current);
 	set_task_comm(current, "udev worker\\1");
 	kunit_activate_static_stub(test, stats_now, stats_test_now);
 	stats_test_clock = 5000000000ULL;
-	stats_add_failed(s, "first", FAIL_DUP_MOD_BECOMING, 10);
+	stats_test_add_failed(s, "first", FAIL_DUP_MOD_BECOMING, 10);
 	stats_test_clock = 6000000000ULL;
-	stats_add_failed(s, "second", FAIL_DUP_MOD_LOAD, 2ULL * SZ_3G_BYTES);
-	stats_add_failed(s, "first", FAIL_DUP_MOD_LOAD, 30);
+	stats_test_add_failed(s, "second", FAIL_DUP_MOD_LOAD, 2ULL * SZ_3G_BYTES);
+	stats_test_add_failed(s, "first", FAIL_DUP_MOD_LOAD, 30);
+	set_task_comm(current, comm);
 
 	m.count = 0;
-	stats_render_dups(s, &m);
+	stats_test_render_dups(s, &m);
 	KUNIT_ASSERT_FALSE(test, seq_has_overflowed(&m));
 	m.buf[m.count] = '\0';
 	snprintf(want, sizeof(want),
@@ -743,10 +822,10 @@ static void stats_test_merged(struct kunit *test)
 	char want[512];
 
 	kunit_activate_static_stub(test, stats_now, stats_test_now);
-	stats_add_merged(s, "waited", 3);
-	stats_add_merged(s, "waited", 2);
+	stats_test_add_merged(s, "waited", 3);
+	stats_test_add_merged(s, "waited", 2);
 	/* A load that failed before its name was read: counted, not listed. */
-	stats_add_merged(s, "", 4);
+	stats_test_add_merged(s, "", 4);
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_MERGED_LOADS), 9);
 	KUNIT_EXPECT_EQ(test, s->nr_tracked, 1);
 
@@ -763,17 +842,17 @@ static void stats_test_merged(struct kunit *test)
 
 	/* Its first failure sets the first time; the merged count stays. */
 	stats_test_clock = 4000;
-	stats_add_failed(s, "waited", FAIL_DUP_MOD_BECOMING, 10);
-	stats_add_merged(s, "other", 1);
+	stats_test_add_failed(s, "waited", FAIL_DUP_MOD_BECOMING, 10);
+	stats_test_add_merged(s, "other", 1);
 	/* The list is full: the merged load is counted but not listed. */
-	stats_add_merged(s, "third", 1);
+	stats_test_add_merged(s, "third", 1);
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_MERGED_LOADS), 11);
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_UNTRACKED_DUPS), 0);
 	KUNIT_EXPECT_NULL(test, stats_test_find(s, "third"));
 
 	m.buf = stats_test_buf(test, PAGE_SIZE);
 	m.size = PAGE_SIZE;
-	stats_render_dups(s, &m);
+	stats_test_render_dups(s, &m);
 	KUNIT_ASSERT_FALSE(test, seq_has_overflowed(&m));
 	m.buf[m.count] = '\0';
 	snprintf(want, sizeof(want),
@@ -787,6 +866,7 @@ static void stats_test_merged(struct kunit *test)
 
 /* What a load path hook reported through trace_module_load_fail(). */
 struct stats_trace_rec {
+	struct task_struct *task;
 	int calls;
 	char name[MODULE_NAME_LEN];
 	enum module_load_fail_stage stage;
@@ -799,8 +879,8 @@ static void stats_test_probe(void *data, const char *name,
 {
 	struct stats_trace_rec *rec = data;
 
-	/* Only this test's loads: the kernel may load modules meanwhile. */
-	if (strncmp(name, "trace_", 6) && *name)
+	/* Only this test's: modules may fail to load meanwhile. */
+	if (current != rec->task)
 		return;
 	rec->calls++;
 	strscpy(rec->name, name, sizeof(rec->name));
@@ -821,11 +901,13 @@ static void stats_test_trace_event(struct kunit *test)
 	struct mod_stats *s = stats_test_new(test, 16);
 	struct load_info info = { .name = "trace_mod", .len = 5000 };
 	struct stats_trace_rec *rec;
+	int idx;
 
 	if (!IS_ENABLED(CONFIG_TRACEPOINTS))
 		kunit_skip(test, "needs CONFIG_TRACEPOINTS");
 	rec = kunit_kzalloc(test, sizeof(*rec), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, rec);
+	rec->task = current;
 	KUNIT_ASSERT_EQ(test, 0, register_trace_module_load_fail(stats_test_probe, rec));
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, stats_test_unregister_probe,
 							   rec));
@@ -850,7 +932,7 @@ static void stats_test_trace_event(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, rec->name, "");
 	KUNIT_EXPECT_EQ(test, rec->err, -ENOEXEC);
 
-	info.hdr = &stats_test_hdr;
+	info.hdr = (void *)stats_test_copy;
 	info.len = 4096;
 	stats_bump_kread(s, &info, -EFBIG);
 	KUNIT_EXPECT_EQ(test, rec->calls, 4);
@@ -867,7 +949,9 @@ static void stats_test_trace_event(struct kunit *test)
 	info.hdr = NULL;
 	info.name = "trace_dup";
 	try_add_failed_module("trace_dup", FAIL_DUP_MOD_BECOMING, &info);
+	idx = srcu_read_lock(&mod_stats_srcu);
 	stats_bump_becoming(s, &info, 0, -EBUSY);
+	srcu_read_unlock(&mod_stats_srcu, idx);
 	KUNIT_EXPECT_EQ(test, rec->calls, 6);
 	KUNIT_EXPECT_STREQ(test, rec->name, "trace_dup");
 	KUNIT_EXPECT_EQ(test, rec->stage, MODULE_LOAD_FAIL_BECOMING);
@@ -875,8 +959,8 @@ static void stats_test_trace_event(struct kunit *test)
 
 	/* Successes, merged loads and the duplicate records fire nothing. */
 	stats_bump_loaded(s, 100, 10);
-	stats_add_merged(s, "trace_mod", 2);
-	stats_add_failed(s, "trace_mod", FAIL_DUP_MOD_LOAD, 10);
+	stats_test_add_merged(s, "trace_mod", 2);
+	stats_test_add_failed(s, "trace_mod", FAIL_DUP_MOD_LOAD, 10);
 	KUNIT_EXPECT_EQ(test, rec->calls, 6);
 }
 
@@ -930,8 +1014,8 @@ static int stats_race_writer(void *data)
 	done = &r->done[id];
 	for (i = 0; i < RACE_ROUNDS; i++) {
 		snprintf(name, sizeof(name), "race_%03d", (i + id * 17) % RACE_NAMES);
-		stats_add_failed(r->s, name, i & 1 ? FAIL_DUP_MOD_LOAD : FAIL_DUP_MOD_BECOMING,
-				 RACE_LEN);
+		stats_test_add_failed(r->s, name, i & 1 ? FAIL_DUP_MOD_LOAD : FAIL_DUP_MOD_BECOMING,
+				      RACE_LEN);
 		stats_bump_becoming(r->s, &info, 0, -EEXIST);
 		if (!(i % 64))
 			cond_resched();
@@ -1037,6 +1121,8 @@ static struct mod_stats __rcu **stats_test_slot(struct kunit *test)
 /* What the windows retired during a test held, as stats_test_audit() saw them. */
 struct stats_test_audit {
 	atomic_t windows;
+	/* Windows that counted at least one duplicate failure. */
+	atomic_t used;
 	/* Windows where listed + untracked != duplicate failures counted. */
 	atomic_t unbalanced;
 	atomic64_t counted;
@@ -1049,15 +1135,16 @@ static struct stats_test_audit *stats_test_audit_to;
 static void stats_test_sums(struct mod_stats *s, u64 *listed, u64 *counted)
 {
 	struct mod_fail_load *e;
+	u64 sum = 0;
 
-	*listed = 0;
 	list_for_each_entry(e, &s->failed, list)
-		*listed += mod_fail_total(e);
+		sum += mod_fail_total(e);
+	*listed = sum;
 	*counted = stats_test_get(s, MOD_STAT_FAILED_BECOMING) +
 		   stats_test_get(s, MOD_STAT_FAILED_LOAD_MODULES);
 }
 
-/* Stands in for stats_retire(): nobody uses @s any more. */
+/* What __stats_reset() retires in these tests: nobody uses @s any more. */
 static void stats_test_audit(struct mod_stats *s)
 {
 	struct stats_test_audit *a = stats_test_audit_to;
@@ -1065,6 +1152,8 @@ static void stats_test_audit(struct mod_stats *s)
 
 	stats_test_sums(s, &listed, &counted);
 	atomic_inc(&a->windows);
+	if (counted)
+		atomic_inc(&a->used);
 	if (listed + stats_test_get(s, MOD_STAT_UNTRACKED_DUPS) != counted)
 		atomic_inc(&a->unbalanced);
 	atomic64_add(counted, &a->counted);
@@ -1078,8 +1167,13 @@ static struct stats_test_audit *stats_test_start_audit(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, a);
 	stats_test_audit_to = a;
-	kunit_activate_static_stub(test, stats_retire, stats_test_audit);
 	return a;
+}
+
+/* A reset, as the reset file makes it, that audits the window it retires. */
+static int stats_test_audited_reset(struct mod_stats __rcu **sp)
+{
+	return __stats_reset(sp, stats_test_audit);
 }
 
 struct stats_reset_race {
@@ -1130,15 +1224,12 @@ static int stats_reset_resetter(void *data)
 {
 	struct stats_reset_race *r = data;
 
-	/* So that stats_retire() is redirected to the audit here too. */
-	current->kunit_test = r->test;
 	while (atomic_read(&r->writing)) {
-		if (stats_reset(r->sp))
+		if (stats_test_audited_reset(r->sp))
 			break;
 		atomic_inc(&r->resets);
 		cond_resched();
 	}
-	current->kunit_test = NULL;
 	kthread_complete_and_exit(&r->done[RESET_WRITERS], 0);
 }
 
@@ -1203,18 +1294,20 @@ static void stats_test_reset_race(struct kunit *test)
 		stats_show_window(&m, stats_render);
 		KUNIT_EXPECT_EQ(test, 0, stats_counter_read(r->sp, MOD_STAT_FAILED_BECOMING, &val));
 		reads++;
-		KUNIT_EXPECT_EQ(test, 0, stats_reset(r->sp));
+		KUNIT_EXPECT_EQ(test, 0, stats_test_audited_reset(r->sp));
 		atomic_inc(&r->resets);
 	}
 	for (i = 0; i <= RESET_WRITERS; i++)
 		wait_for_completion(&r->done[i]);
 	/* Retire the last window too: now every window has been audited. */
-	KUNIT_EXPECT_EQ(test, 0, stats_reset(r->sp));
+	KUNIT_EXPECT_EQ(test, 0, stats_test_audited_reset(r->sp));
 	kunit_info(test, "%d resets and %u reads during %lld failures, %d windows\n",
 		   atomic_read(&r->resets), reads, atomic64_read(&r->writes),
 		   atomic_read(&a->windows));
 
 	KUNIT_EXPECT_GE(test, atomic_read(&r->resets), RESET_MIN);
+	/* The failures really were spread over windows that resets ended. */
+	KUNIT_EXPECT_GE(test, atomic_read(&a->used), 2);
 	KUNIT_EXPECT_GT(test, reads, 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&a->unbalanced), 0);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&a->counted), atomic64_read(&r->writes));
@@ -1224,20 +1317,30 @@ static void stats_test_reset_race(struct kunit *test)
 
 /*
  * A reset that lands between the duplicate check and the failure count of
- * one load leaves the whole failure, stage and name, in the new window.
+ * one load leaves the whole failure, stage and name, in the new window, and
+ * nothing anywhere else.
  */
 static void stats_test_reset_split(struct kunit *test)
 {
+	static const char name[] = "stats_kunit_split";
 	struct mod_stats __rcu **sp = stats_test_slot(test);
-	struct load_info info = { .name = "split", .len = 100 };
+	struct load_info info = { .name = name, .len = 100 };
 	struct stats_test_audit *a = stats_test_start_audit(test);
 	struct mod_fail_load *e;
 	struct mod_stats *s;
 	u64 listed, counted;
+	int idx;
 
-	try_add_failed_module("split", FAIL_DUP_MOD_BECOMING, &info);
-	KUNIT_ASSERT_EQ(test, 0, stats_reset(sp));
+	try_add_failed_module(name, FAIL_DUP_MOD_BECOMING, &info);
+	KUNIT_ASSERT_EQ(test, 0, stats_test_audited_reset(sp));
 	stats_hook_becoming(sp, &info, 0, -EEXIST);
+
+	/* Looked up, not changed: the running kernel's window has no such name. */
+	idx = srcu_read_lock(&mod_stats_srcu);
+	s = stats_window(&mod_stats_live);
+	KUNIT_EXPECT_NULL(test, stats_lookup(s, name, sizeof(name) - 1,
+					     stats_hash(name, sizeof(name) - 1)));
+	srcu_read_unlock(&mod_stats_srcu, idx);
 
 	KUNIT_EXPECT_EQ(test, atomic_read(&a->windows), 1);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&a->listed), 0);
@@ -1246,7 +1349,7 @@ static void stats_test_reset_split(struct kunit *test)
 	stats_test_sums(s, &listed, &counted);
 	KUNIT_EXPECT_EQ(test, listed, 1);
 	KUNIT_EXPECT_EQ(test, counted, 1);
-	e = stats_test_find(s, "split");
+	e = stats_test_find(s, name);
 	KUNIT_ASSERT_NOT_NULL(test, e);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&e->wasted), 100);
 }
@@ -1255,7 +1358,13 @@ static bool stats_test_stamped_unlocked;
 
 static u64 stats_test_locked_now(void)
 {
-	if (!mutex_is_locked(&mod_stats_reset_lock))
+#ifdef CONFIG_LOCKDEP
+	bool held = lockdep_is_held(&mod_stats_reset_lock);
+#else
+	bool held = mutex_is_locked(&mod_stats_reset_lock);
+#endif
+
+	if (!held)
 		stats_test_stamped_unlocked = true;
 	return 8000;
 }
@@ -1287,7 +1396,7 @@ static void stats_test_hooks_in_window(struct kunit *test)
 	u64 val;
 
 	stats_hook_loaded(sp, 300, 100);
-	info.hdr = &stats_test_hdr;
+	info.hdr = (void *)stats_test_copy;
 	info.len = 11;
 	stats_hook_kread(sp, &info, -EFAULT);
 	info.hdr = NULL;
@@ -1415,7 +1524,7 @@ static void stats_test_collision(struct kunit *test)
 
 	if (!IS_ENABLED(CONFIG_DCACHE_WORD_ACCESS) || IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ||
 	    IS_ENABLED(CONFIG_HAVE_ARCH_HASH))
-		kunit_skip(test, "the pairs collide in the generic little-endian word-at-a-time hash");
+		kunit_skip(test, "the pairs collide in the generic little-endian word hash only");
 	KUNIT_ASSERT_EQ_MSG(test, h0, h1, "%s and %s no longer collide", pair[0], pair[1]);
 	KUNIT_ASSERT_NE(test, strlen(pair[0]), strlen(pair[1]));
 	stats_test_collide(test, s, pair, 2);
@@ -1498,7 +1607,7 @@ static void stats_test_render_yields(struct kunit *test)
  */
 static void stats_test_escape(struct kunit *test)
 {
-	static const char name[] = "m\tn o\\p\xff" "q\n";
+	static const char name[] = "m\tn o\\p\377q\n";
 	struct mod_stats *s = stats_test_new(test, 16);
 	char comm[TASK_COMM_LEN];
 	struct seq_file m = { };
@@ -1507,16 +1616,16 @@ static void stats_test_escape(struct kunit *test)
 	int idx;
 
 	get_task_comm(comm, current);
-	set_task_comm(current, "a\rb\vc\fd\x01" "e\x7f");
+	set_task_comm(current, "a\rb\vc\fd\001e\177");
 	kunit_activate_static_stub(test, stats_now, stats_test_now);
 	stats_test_clock = 1000;
-	stats_add_failed(s, name, FAIL_DUP_MOD_LOAD, 10);
+	stats_test_add_failed(s, name, FAIL_DUP_MOD_LOAD, 10);
 	set_task_comm(current, comm);
 
 	m.buf = stats_test_buf(test, PAGE_SIZE);
 	m.size = PAGE_SIZE;
 	idx = srcu_read_lock(&mod_stats_srcu);
-	stats_render_dups(s, &m);
+	stats_test_render_dups(s, &m);
 	srcu_read_unlock(&mod_stats_srcu, idx);
 	KUNIT_ASSERT_FALSE(test, seq_has_overflowed(&m));
 	m.buf[m.count] = '\0';
@@ -1578,7 +1687,7 @@ static void stats_test_past_4g(struct kunit *test)
 	stats_bump_invalid(s, &info, 0, -EEXIST);
 	stats_bump_becoming(s, &info, 0, -EEXIST);
 	stats_bump_becoming(s, &info, 0, -EEXIST);
-	info.hdr = &stats_test_hdr;
+	info.hdr = (void *)stats_test_copy;
 	info.len = U32_MAX;
 	stats_bump_kread(s, &info, -ENOMEM);
 	stats_bump_kread(s, &info, -ENOMEM);
@@ -1607,6 +1716,7 @@ static struct kunit_case module_stats_test_cases[] = {
 	KUNIT_CASE(stats_test_long_name),
 	KUNIT_CASE(stats_test_chunked_reads),
 	KUNIT_CASE(stats_test_cap),
+	KUNIT_CASE(stats_test_cap_race),
 	KUNIT_CASE(stats_test_alloc_failure),
 	KUNIT_CASE(stats_test_attribution),
 	KUNIT_CASE(stats_test_dups_file),
@@ -1630,25 +1740,28 @@ static struct kunit_case module_stats_test_cases[] = {
 };
 
 static struct mod_stats *stats_test_live_at_start;
+static u64 stats_test_started_ns;
 
 static int stats_test_suite_init(struct kunit_suite *suite)
 {
 	stats_test_live_at_start = rcu_access_pointer(mod_stats_live);
+	stats_test_started_ns = ktime_get_boottime_ns();
 	return 0;
 }
 
 /*
  * After each case, before its cleanup runs: the running kernel's window is
  * the one the suite started with, or one that a reset written to debugfs
- * meanwhile made, which has a start time. A window put there by a case
- * would have none.
+ * made since, which began after the suite did. A window a case put there
+ * would have no start time or the one of the case's own clock.
  */
 static void stats_test_exit(struct kunit *test)
 {
 	int idx = srcu_read_lock(&mod_stats_srcu);
 	struct mod_stats *live = stats_window(&mod_stats_live);
 
-	KUNIT_EXPECT_TRUE_MSG(test, live == stats_test_live_at_start || live->since_ns,
+	KUNIT_EXPECT_TRUE_MSG(test, live == stats_test_live_at_start ||
+			      live->since_ns >= stats_test_started_ns,
 			      "the case replaced the statistics of the running kernel");
 	srcu_read_unlock(&mod_stats_srcu, idx);
 }

@@ -147,12 +147,15 @@ done
 
 if [ -f "$S/dup_failures" ]; then
 	block dup_failures cat "$S/dup_failures"
-	# A duplicate from a task whose name has control characters and a space.
-	scenario escape -t 1 -r 1 -e $M/seq.ko
-	block dup_failures_escape cat "$S/dup_failures"
 fi
 if [ -f "$T/trace" ]; then
 	block trace cat "$T/trace"
+fi
+# A duplicate from a task whose name has control characters and a space,
+# after the trace was read: the trace prints task names as they are.
+if [ -f "$S/dup_failures" ]; then
+	scenario escape -t 1 -r 1 -e $M/seq.ko
+	block dup_failures_escape cat "$S/dup_failures"
 fi
 # Before and after without a reboot: a refused write loses nothing, a reset
 # starts from zero, and the next duplicate is the only thing counted.
