@@ -1008,10 +1008,11 @@ static int mod_stats_open(struct inode *inode, struct file *file)
 				stats_file_size(inode->i_private, MOD_STATS_ROW_BYTES));
 }
 
+/* debugfs proxies .read, not .read_iter. */
 static const struct file_operations mod_stats_fops = {
 	.owner		= THIS_MODULE,
 	.open		= mod_stats_open,
-	.read_iter	= seq_read_iter,
+	.read		= seq_read,
 	.llseek		= seq_lseek,
 	.release	= single_release,
 };
@@ -1030,7 +1031,7 @@ static int mod_dups_open(struct inode *inode, struct file *file)
 static const struct file_operations mod_dups_fops = {
 	.owner		= THIS_MODULE,
 	.open		= mod_dups_open,
-	.read_iter	= seq_read_iter,
+	.read		= seq_read,
 	.llseek		= seq_lseek,
 	.release	= single_release,
 };
