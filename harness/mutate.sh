@@ -41,6 +41,7 @@ for name in $names; do
 	[ -n "$line" ] || die "no mutation named '$name' (see harness/mutations.py)"
 	kernels=$(echo "$line" | cut -f2)
 	what=$(echo "$line" | cut -f3)
+	catchers=$(echo "$line" | cut -f4)
 	echo "--- $name: $what (KUnit on: $kernels)"
 	restore
 	python3 "$muts" apply "$name" "$scratch"
@@ -56,14 +57,40 @@ for name in $names; do
 	report_line=$(for k in $kernels; do
 			cat "$scratch/build/kunit-$k.log" 2>/dev/null
 		done | grep -m1 -E 'BUG:|WARNING:|Oops' || true)
+	# The checks that must catch it; any other failure does not count.
+	missed=$(python3 - "$scratch/build/results/kunit" "$catchers" <<'PY'
+import sys
+try:
+    fails = [l.rstrip("\n") for l in open(sys.argv[1], errors="replace") if l.startswith("FAIL ")]
+except OSError:
+    fails = []
+for c in sys.argv[2].split("|"):
+    kernel, _, what = c.partition(":")
+    head = f"FAIL kunit-{kernel}:"
+    if what.startswith("kernel-log:"):
+        text = what[len("kernel-log:"):]
+        ok = any(l.startswith(head + "kernel-log -- ") and text in l for l in fails)
+    else:
+        ok = any(l.startswith(head) and (l.endswith(".module_stats." + what) or
+                                         (".module_stats." + what + " -- ") in l)
+                 for l in fails)
+    if not ok:
+        print(c)
+PY
+)
 	if [ -n "$broken" ]; then
 		echo "    INCONCLUSIVE ($secs s): $broken (log: $log)"
 		echo "INCONCLUSIVE $name -- $broken" >>"$report"
 		rc=1
-	elif [ -n "$caught" ]; then
+	elif [ -n "$caught" ] && [ -z "$missed" ]; then
 		[ -z "$report_line" ] || echo "    kernel said: ${report_line#*] }"
 		echo "    caught in $secs s by: $caught"
 		echo "CAUGHT $name -- $caught" >>"$report"
+	elif [ -n "$caught" ]; then
+		echo "    CAUGHT BY THE WRONG CHECKS ($secs s): $(echo $missed | tr '\n' ' ')did not fail;" \
+			"what failed: $caught (log: $log)"
+		echo "WRONG $name -- expected $(echo $missed | tr '\n' ' ')-- got $caught" >>"$report"
+		rc=1
 	else
 		echo "    NOT CAUGHT ($secs s): every check passed (log: $log)"
 		echo "MISSED $name" >>"$report"
@@ -72,5 +99,6 @@ for name in $names; do
 done
 restore
 echo "$(grep -c '^CAUGHT' "$report") caught, $(grep -c '^MISSED' "$report") missed," \
+	"$(grep -c '^WRONG' "$report") caught only by other checks," \
 	"$(grep -c '^INCONCLUSIVE' "$report") inconclusive (report: $report)"
 exit $rc

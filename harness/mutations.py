@@ -19,9 +19,13 @@ SUITE = "kernel/module/tests/stats_kunit.c"
 
 # "edits" is a list of (old, new) literal replacements, each of which must
 # match exactly once; "file" is the file they apply to (default: stats.c).
+# "caught_by" names the checks that must fail, as KERNEL:CASE (a case, or a
+# parameter of one as CASE.PARAM) or KERNEL:kernel-log:TEXT (a report in the
+# kernel's log that mentions TEXT). Failing other checks only does not count.
 MUTATIONS = [
     {
         "name": "uaf-read-path",
+        "caught_by": ['x86_64:kernel-log:use-after-free'],
         "what": "a reset frees the window while hooks and readers still use it",
         "kernels": "x86_64",
         "edits": [("\tsynchronize_srcu(&mod_stats_srcu);\n\tretire(old);",
@@ -29,6 +33,7 @@ MUTATIONS = [
     },
     {
         "name": "truncating-buffer",
+        "caught_by": ['um:stats_test_many_names', 'x86_64:stats_test_many_names'],
         "what": "the list is cut off once the text reaches 8 KiB",
         "kernels": "um x86_64",
         "edits": [("\t\t/* Names that only had merged loads are in dup_failures. */\n"
@@ -38,6 +43,7 @@ MUTATIONS = [
     },
     {
         "name": "warn-on-read",
+        "caught_by": ['um:kernel-log:stats_render', 'x86_64:kernel-log:stats_render'],
         "what": "rendering WARNs when more than 111 names are listed",
         "kernels": "um x86_64",
         "edits": [("\tfor (i = 0; i < MOD_STAT_COUNT; i++)\n\t\tv[i] = atomic64_read",
@@ -46,6 +52,7 @@ MUTATIONS = [
     },
     {
         "name": "32-bit-byte-counter",
+        "caught_by": ['i386:stats_test_past_4g'],
         "what": "byte counts pass through an unsigned long, 32 bits on i386",
         "kernels": "i386",
         "edits": [("\t\t      enum mod_stat_item bytes, u64 nbytes)",
@@ -53,6 +60,7 @@ MUTATIONS = [
     },
     {
         "name": "decompress-branch-typo",
+        "caught_by": ['x86_64:stats_test_hooks.becoming compressed'],
         "what": "a compressed module's bytes go to invalid_mod_bytes on becoming",
         "kernels": "x86_64",
         "edits": [("\t\t\t  stats_wasted(info, stats_compressed_len(info, flags), false), err);\n",
@@ -63,6 +71,7 @@ MUTATIONS = [
     # The defects of the maintainer review, each put back as it was.
     {
         "name": "collision-reads-past-name",
+        "caught_by": ['x86_64:kernel-log:stats_lookup'],
         "what": "a lookup reads the stored name at the length of the one looked up",
         "kernels": "x86_64",
         "edits": [("e->hash == hash && e->len == len && !memcmp(e->name, name, len)",
@@ -70,6 +79,7 @@ MUTATIONS = [
     },
     {
         "name": "collision-ignores-length",
+        "caught_by": ['um:stats_test_collision_forced'],
         "what": "a lookup compares bytes only, so a prefix matches a longer name",
         "kernels": "um",
         "edits": [("e->hash == hash && e->len == len && !memcmp(e->name, name, len)",
@@ -77,6 +87,7 @@ MUTATIONS = [
     },
     {
         "name": "render-under-rcu",
+        "caught_by": ['x86_64:stats_test_render_yields'],
         "what": "the whole list is rendered inside rcu_read_lock()",
         "kernels": "x86_64",
         "edits": [("\tlist_for_each_entry_srcu(e, &s->failed, list, "
@@ -88,6 +99,7 @@ MUTATIONS = [
     },
     {
         "name": "reader-never-yields",
+        "caught_by": ['um:stats_test_render_yields'],
         "what": "a reader of thousands of names never lets others run",
         "kernels": "um",
         "edits": [("\t\tstats_next_name();\n\t\t/* Names that only",
@@ -95,6 +107,7 @@ MUTATIONS = [
     },
     {
         "name": "reset-split",
+        "caught_by": ['um:stats_test_reset_split'],
         "what": "a duplicate's name is recorded in the window live when it was caught",
         "kernels": "um",
         "edits": [("\tinfo->dup_name = name;\n\tinfo->dup_reason = reason;\n",
@@ -107,6 +120,7 @@ MUTATIONS = [
     },
     {
         "name": "stamp-outside-lock",
+        "caught_by": ['um:stats_test_reset_stamp'],
         "what": "a window's start is read before resets are serialised",
         "kernels": "um",
         "edits": [("\tmutex_lock(&mod_stats_reset_lock);\n"
@@ -116,6 +130,7 @@ MUTATIONS = [
     },
     {
         "name": "suite-swaps-live",
+        "caught_by": ['um:stats_test_hooks_in_window'],
         "what": "a KUnit case counts in the running kernel's window",
         "kernels": "um",
         "file": SUITE,
@@ -127,6 +142,7 @@ MUTATIONS = [
     },
     {
         "name": "kread-counts-unallocated",
+        "caught_by": ['um:stats_test_hooks.kread of 1 byte, nothing allocated'],
         "what": "a refused init_module() adds its length to invalid_kread_bytes",
         "kernels": "um",
         "edits": [("\tu64 wasted = info->hdr ? info->len : 0;\n",
@@ -134,6 +150,7 @@ MUTATIONS = [
     },
     {
         "name": "escape-white-space-only",
+        "caught_by": ['um:stats_test_escape'],
         "what": "only space, tab, newline and backslash are escaped",
         "kernels": "um",
         "edits": [("#define MOD_STATS_ESCAPE\t(ESCAPE_OCTAL | ESCAPE_NAP | ESCAPE_APPEND)\n"
@@ -143,6 +160,7 @@ MUTATIONS = [
     },
     {
         "name": "cap-checked-after-alloc",
+        "caught_by": ['um:stats_test_cap'],
         "what": "a full list allocates and frees an entry for every new name",
         "kernels": "um",
         "edits": [("\t\tif (READ_ONCE(s->nr_tracked) >= s->max_tracked)\n\t\t\treturn false;\n",
@@ -150,6 +168,7 @@ MUTATIONS = [
     },
     {
         "name": "cap-unchecked-under-lock",
+        "caught_by": ['um:stats_test_cap_race'],
         "what": "a name allocated while the list filled up is added past the cap",
         "kernels": "um",
         "edits": [("\t\tif (!e && new && s->nr_tracked < s->max_tracked) {\n",
@@ -157,6 +176,7 @@ MUTATIONS = [
     },
     {
         "name": "reset-takes-y",
+        "caught_by": ['um:stats_test_reset_file'],
         "what": "reset accepts what kstrtobool() takes for true",
         "kernels": "um",
         "edits": [("\tif (val[0] != '1' || (count == 2 && val[1] != '\\n'))\n",
@@ -164,6 +184,7 @@ MUTATIONS = [
     },
     {
         "name": "oldest-first",
+        "caught_by": ['um:stats_test_reasons', 'um:stats_test_golden'],
         "what": "the table lists the oldest name first",
         "kernels": "um",
         "edits": [("\t\t\tlist_add_rcu(&new->list, &s->failed);\n",
@@ -175,7 +196,7 @@ MUTATIONS = [
 def main(argv):
     if argv[1:] == ["list"]:
         for m in MUTATIONS:
-            print(f"{m['name']}\t{m['kernels']}\t{m['what']}")
+            print(f"{m['name']}\t{m['kernels']}\t{m['what']}\t{'|'.join(m['caught_by'])}")
         return 0
     if len(argv) == 4 and argv[1] == "apply":
         found = [m for m in MUTATIONS if m["name"] == argv[2]]
