@@ -107,9 +107,9 @@ MUTATIONS = [
     },
     {
         "name": "reset-split",
-        "caught_by": ['um:stats_test_reset_split'],
+        "caught_by": ['um:stats_test_reset_split', 'x86_64:stats_test_reset_race'],
         "what": "a duplicate's name is recorded in the window live when it was caught",
-        "kernels": "um",
+        "kernels": "um x86_64",
         "edits": [("\tinfo->dup_name = name;\n\tinfo->dup_reason = reason;\n",
                    "\tint idx = srcu_read_lock(&mod_stats_srcu);\n\n"
                    "\tstats_add_failed(stats_window(&mod_stats_live), name, reason,\n"
@@ -139,6 +139,25 @@ MUTATIONS = [
                    "\tRCU_INIT_POINTER(*sp, s);\n\tsp = &mod_stats_live;\n"
                    "\ts = rcu_dereference_protected(*sp, true);\n"
                    "\tstats_hook_loaded(sp, 300, 100);")],
+    },
+    {
+        "name": "render-outside-srcu",
+        "caught_by": ['x86_64:kernel-log:suspicious RCU usage'],
+        "what": "a reader renders a window after leaving the section that keeps it",
+        "kernels": "x86_64",
+        "edits": [("\tint idx = srcu_read_lock(&mod_stats_srcu);\n\n"
+                   "\trender(stats_window(sp), m);\n\tsrcu_read_unlock(&mod_stats_srcu, idx);\n",
+                   "\tint idx = srcu_read_lock(&mod_stats_srcu);\n"
+                   "\tstruct mod_stats *s = stats_window(sp);\n\n"
+                   "\tsrcu_read_unlock(&mod_stats_srcu, idx);\n\trender(s, m);\n")],
+    },
+    {
+        "name": "name-copy-unbounded",
+        "caught_by": ['um:stats_test_save_name'],
+        "what": "the name kept for merged loads is copied with memcpy(), unterminated",
+        "kernels": "um",
+        "edits": [("\t\tstrscpy(info->stats_name->name, info->name, sizeof(info->stats_name->name));\n",
+                   "\t\tmemcpy(info->stats_name->name, info->name, sizeof(info->stats_name->name));\n")],
     },
     {
         "name": "kread-counts-unallocated",
