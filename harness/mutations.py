@@ -178,6 +178,14 @@ MUTATIONS = [
                    "#define MOD_STATS_ESCAPE_ALSO\t\" \\t\\n\\\\\"\n")],
     },
     {
+        "name": "plain-name-with-backslash",
+        "what": "a name with a backslash is taken for one that needs no escaping",
+        "caught_by": ['um:stats_test_escape'],
+        "kernels": "um",
+        "edits": [("\t\tif (c <= ' ' || c >= 0x7f || c == '\\\\')\n",
+                   "\t\tif (c <= ' ' || c >= 0x7f)\n")],
+    },
+    {
         "name": "cap-checked-after-alloc",
         "caught_by": ['um:stats_test_cap'],
         "what": "a full list allocates and frees an entry for every new name",

@@ -633,11 +633,33 @@ static void stats_bump_becoming(struct mod_stats *s, const struct load_info *inf
 			  stats_wasted(info, stats_compressed_len(info, flags), false), err);
 }
 
+/*
+ * Whether @len bytes of @str are written as they are: printable ASCII but
+ * for the space and the backslash, which MOD_STATS_ESCAPE leaves alone.
+ */
+static bool stats_plain(const char *str, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = str[i];
+
+		if (c <= ' ' || c >= 0x7f || c == '\\')
+			return false;
+	}
+	return true;
+}
+
 /* Write @len bytes of @str as one field, escaped, right-aligned in @width. */
 static void stats_put_field(struct seq_file *m, const char *str, size_t len, int width)
 {
-	int n = string_escape_mem(str, len, NULL, 0, MOD_STATS_ESCAPE, MOD_STATS_ESCAPE_ALSO);
+	int n;
 
+	if (stats_plain(str, len)) {
+		seq_printf(m, "%*.*s", width, (int)len, str);
+		return;
+	}
+	n = string_escape_mem(str, len, NULL, 0, MOD_STATS_ESCAPE, MOD_STATS_ESCAPE_ALSO);
 	if (width > n)
 		seq_printf(m, "%*s", width - n, "");
 	seq_escape_mem(m, str, len, MOD_STATS_ESCAPE, MOD_STATS_ESCAPE_ALSO);
@@ -706,6 +728,12 @@ static void stats_render(struct mod_stats *s, struct seq_file *m)
 			seq_printf(m, "%25s\t%15s\t%25s\n", "Module-name", "How-many-times",
 				   "Reason");
 			header = true;
+		}
+		/* Most names need no escaping: then the row is one call. */
+		if (stats_plain(e->name, e->len)) {
+			seq_printf(m, "%25s\t%15llu\t%25s\n", e->name, mod_fail_total(e),
+				   mod_fail_reason_names[reasons]);
+			continue;
 		}
 		stats_put_field(m, e->name, e->len, 25);
 		seq_printf(m, "\t%15llu\t%25s\n", mod_fail_total(e),

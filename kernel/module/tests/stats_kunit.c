@@ -1601,6 +1601,19 @@ static void stats_test_render_yields(struct kunit *test)
 		kunit_info(test, "RCU read locks not checked: needs CONFIG_DEBUG_LOCK_ALLOC\n");
 }
 
+/* Names with one byte to escape each, as the table of stats must show them. */
+static const struct {
+	const char *name;
+	const char *row;
+} stats_escape_rows[] = {
+	{ "sp ace",	"                sp\\040ace" },
+	{ "back\\slash",	"            back\\134slash" },
+	{ "tab\tx",	"                 tab\\011x" },
+	{ "hi\377",	"                   hi\\377" },
+	{ "del\177",	"                  del\\177" },
+	{ "~!\"#$%&'()*+,-./:;<=>?@[]^_`{|}", "~!\"#$%&'()*+,-./:;<=>?@[]^_`{|}" },
+};
+
 /*
  * Every byte of a name or a command name that is not printable ASCII, and
  * the space and the backslash, is escaped, so that fields never split.
@@ -1613,7 +1626,7 @@ static void stats_test_escape(struct kunit *test)
 	struct seq_file m = { };
 	const char *text;
 	char want[512];
-	int idx;
+	int idx, i;
 
 	get_task_comm(comm, current);
 	set_task_comm(current, "a\rb\vc\fd\001e\177");
@@ -1641,6 +1654,18 @@ static void stats_test_escape(struct kunit *test)
 			   "Duplicate failed modules:\n"
 			   "              Module-name\t How-many-times\t                   Reason\n"
 			   "m\\011n\\040o\\134p\\377q\\012\t              1\t                     Load\n");
+
+	/* One byte at a time, and every other printable byte left alone. */
+	for (i = 0; i < ARRAY_SIZE(stats_escape_rows); i++) {
+		char row[128];
+
+		s = stats_test_new(test, 16);
+		stats_test_fail(s, stats_escape_rows[i].name, FAIL_DUP_MOD_LOAD);
+		snprintf(row, sizeof(row), "\n%s\t              1\t                     Load\n",
+			 stats_escape_rows[i].row);
+		text = stats_test_render(test, s, PAGE_SIZE);
+		KUNIT_EXPECT_STREQ(test, text + strlen(text) - strlen(row), row);
+	}
 }
 
 /* Both text files open, render the window they were created for, and close. */
