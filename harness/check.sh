@@ -65,7 +65,7 @@ for f in "${cfiles[@]}"; do
 done
 # The DOC: sections that Documentation/core-api/kernel-api.rst pulls in.
 for doc in "module debugging statistics overview" \
-	   "dup_failed_modules - tracks duplicate failed modules" \
+	   "duplicate failed modules" \
 	   "module statistics debugfs counters"; do
 	out=$(cd "$tree" && perl scripts/kernel-doc -rst -sphinx-version 7.2.6 \
 		-function "$doc" kernel/module/stats.c 2>&1)
@@ -108,18 +108,42 @@ log=$BUILD/check-sparse.log
 # Touched files, so that W=1 recompiles them and sparse sees them.
 make -C "$tree" O="$out" ARCH=x86_64 CC="$(kbuild_cc)" C=2 W=1 $objs >"$log" 2>&1 ||
 	{ result check FAIL "sparse-w1:build" "log: $log"; }
-for f in kernel/module/stats.c kernel/module/main.c kernel/module/internal.h \
-	 kernel/module/tests/stats_kunit.c; do
-	hits=$(grep -E "^([^ ]*/)?$f:[0-9]+:[0-9]+: (warning|error)" "$log" || true)
-	if [ -z "$hits" ]; then
-		result check PASS "sparse-w1:$f"
-	else
-		result check FAIL "sparse-w1:$f" "$(printf '%s\n' "$hits" | head -n 1)"
-		printf '%s\n' "$hits" | sed 's/^/      /'
-	fi
-done
+# sparse_w1 LOG FILE...: each file's warnings and errors in LOG, one check each.
+sparse_w1()
+{
+	local log=$1 f hits
+
+	shift
+	for f in "$@"; do
+		hits=$(grep -E "^([^ ]*/)?$f:[0-9]+:[0-9]+: (warning|error)" "$log" || true)
+		if [ -z "$hits" ]; then
+			result check PASS "sparse-w1:$f"
+		else
+			result check FAIL "sparse-w1:$f" "$(printf '%s\n' "$hits" | head -n 1)"
+			printf '%s\n' "$hits" | sed 's/^/      /'
+		fi
+	done
+}
+sparse_w1 "$log" kernel/module/stats.c kernel/module/main.c kernel/module/internal.h
 # Rebuild with the normal flags, so the next boot uses an ordinary kernel.
 make -C "$tree" O="$out" ARCH=x86_64 CC="$(kbuild_cc)" -j"$JOBS" -s bzImage >/dev/null 2>&1 || true
+
+# The KUnit suite is compiled only where CONFIG_KUNIT is: in the x86_64
+# KUnit kernel's build directory, which the kunit stage made.
+kdir=$BUILD/kunit-x86_64
+klog=$BUILD/check-sparse-kunit.log
+if ! grep -q '^CONFIG_MODULE_STATS_KUNIT_TEST=y' "$kdir/.config" 2>/dev/null; then
+	result check FAIL "sparse-w1:kernel/module/tests/stats_kunit.c" \
+		"no KUnit build in $kdir to compile it in (run make kunit first)"
+elif ! make -C "$tree" O="$kdir" ARCH=x86_64 CC="$(kbuild_cc)" C=2 W=1 \
+		kernel/module/stats.o >"$klog" 2>&1; then
+	result check FAIL "sparse-w1:kernel/module/tests/stats_kunit.c" "build failed; log: $klog"
+elif ! grep -qE "^ +CHECK +.*kernel/module/stats\.c$" "$klog"; then
+	result check FAIL "sparse-w1:kernel/module/tests/stats_kunit.c" \
+		"sparse did not check stats.c; log: $klog"
+else
+	sparse_w1 "$klog" kernel/module/tests/stats_kunit.c
+fi
 
 stage 4/5 "building kernel/module with CONFIG_MODULE_STATS=n"
 # Without CONFIG_MODULE_STATS the hooks are inline no-ops and stats.c is

@@ -98,6 +98,14 @@ MUTATIONS = [
                    "\t\t\t   mod_fail_reason_names[reasons]);\n\t}\n\trcu_read_unlock();\n}\n")],
     },
     {
+        "name": "buffer-sized-for-short-names",
+        "what": "the stats file's buffer leaves out names longer than their column",
+        "caught_by": ['um:stats_test_render_yields'],
+        "kernels": "um",
+        "edits": [(" + nr * MOD_STATS_ROW_BYTES + READ_ONCE(s->name_excess);",
+                   " + nr * MOD_STATS_ROW_BYTES;")],
+    },
+    {
         "name": "reader-never-yields",
         "caught_by": ['um:stats_test_render_yields'],
         "what": "a reader of thousands of names never lets others run",

@@ -268,6 +268,9 @@ static_assert(ARRAY_SIZE(mod_fail_reason_names) == MOD_FAIL_REASONS + 1);
 
 #define MOD_FAIL_NR_REASONS	(FAIL_DUP_MOD_LOAD + 1)
 
+/* The column the table of the stats file gives a name. */
+#define MOD_STATS_NAME_COLS	25
+
 /* How names and command names are written: one field, whatever the bytes. */
 #define MOD_STATS_ESCAPE	(ESCAPE_OCTAL | ESCAPE_NAP | ESCAPE_APPEND)
 #define MOD_STATS_ESCAPE_ALSO	" \\"
@@ -316,6 +319,8 @@ static_assert(MODULE_NAME_LEN - 1 <= U8_MAX);
  * @lock: serialises adding entries to @names and @failed
  * @nr_tracked: entries in @failed; written under @lock
  * @name_bytes: sum of the lengths of their names; written under @lock
+ * @name_excess: how far those names exceed the 25 columns of the table of
+ *	the stats file, in all; written under @lock
  * @max_tracked: most entries @failed may hold
  * @since_ns: CLOCK_BOOTTIME when this measurement window began, 0 at boot
  * @failed: duplicate failures by name, newest first (RCU list)
@@ -329,6 +334,7 @@ struct mod_stats {
 	spinlock_t lock;
 	unsigned int nr_tracked;
 	unsigned int name_bytes;
+	unsigned int name_excess;
 	unsigned int max_tracked;
 	u64 since_ns;
 	struct list_head failed;
@@ -537,6 +543,9 @@ static bool stats_record(struct mod_stats *s, const char *name,
 			list_add_rcu(&new->list, &s->failed);
 			WRITE_ONCE(s->nr_tracked, s->nr_tracked + 1);
 			WRITE_ONCE(s->name_bytes, s->name_bytes + len);
+			if (len > MOD_STATS_NAME_COLS)
+				WRITE_ONCE(s->name_excess,
+					   s->name_excess + len - MOD_STATS_NAME_COLS);
 			spin_unlock(&s->lock);
 			return true;
 		}
@@ -676,10 +685,16 @@ static void stats_next_name(void)
 	cond_resched();
 }
 
-/* Bytes for the counters of the stats file, and for each listed name. */
-#define MOD_STATS_TEXT_BYTES	2048
-#define MOD_STATS_ROW_BYTES	72
-#define MOD_DUPS_ROW_BYTES	128
+/*
+ * The text of the stats file: at most 21 counter lines of 25 + 1 + 20 + 1
+ * bytes and the two lines that head the table, then a row of 68 bytes for
+ * each name that fits in its column and is printed as it is. dup_failures:
+ * its two header lines, then about 112 bytes a line besides the name.
+ */
+#define MOD_STATS_HEAD_BYTES	1152
+#define MOD_STATS_ROW_BYTES	68
+#define MOD_DUPS_HEAD_BYTES	128
+#define MOD_DUPS_ROW_BYTES	112
 
 /* Render window @s as the stats file. Called inside mod_stats_srcu. */
 static void stats_render(struct mod_stats *s, struct seq_file *m)
@@ -735,7 +750,7 @@ static void stats_render(struct mod_stats *s, struct seq_file *m)
 				   mod_fail_reason_names[reasons]);
 			continue;
 		}
-		stats_put_field(m, e->name, e->len, 25);
+		stats_put_field(m, e->name, e->len, MOD_STATS_NAME_COLS);
 		seq_printf(m, "\t%15llu\t%25s\n", mod_fail_total(e),
 			   mod_fail_reason_names[reasons]);
 	}
@@ -1009,18 +1024,21 @@ static int stats_show_window(struct seq_file *m,
 
 /*
  * A buffer for a file of window *@sp, sized when the file is opened from
- * the names it lists then, so that the text is usually rendered once.
- * seq_file renders it again in a buffer twice as large if it does not fit:
- * names added meanwhile, escaped names, or very large counters.
+ * the names it lists then, so that the text is usually rendered once:
+ * @dups for dup_failures, else stats. seq_file renders it again in a
+ * buffer twice as large if it does not fit: names added meanwhile, escaped
+ * names, or in dup_failures very large counters.
  */
-static size_t stats_file_size(struct mod_stats __rcu **sp, size_t row_bytes)
+static size_t stats_file_size(struct mod_stats __rcu **sp, bool dups)
 {
 	int idx = srcu_read_lock(&mod_stats_srcu);
 	struct mod_stats *s = stats_window(sp);
-	size_t size;
+	size_t nr = READ_ONCE(s->nr_tracked), size;
 
-	size = MOD_STATS_TEXT_BYTES + (size_t)READ_ONCE(s->nr_tracked) * row_bytes +
-	       READ_ONCE(s->name_bytes);
+	if (dups)
+		size = MOD_DUPS_HEAD_BYTES + nr * MOD_DUPS_ROW_BYTES + READ_ONCE(s->name_bytes);
+	else
+		size = MOD_STATS_HEAD_BYTES + nr * MOD_STATS_ROW_BYTES + READ_ONCE(s->name_excess);
 	srcu_read_unlock(&mod_stats_srcu, idx);
 	return size;
 }
@@ -1033,7 +1051,7 @@ static int mod_stats_show(struct seq_file *m, void *v)
 static int mod_stats_open(struct inode *inode, struct file *file)
 {
 	return single_open_size(file, mod_stats_show, inode->i_private,
-				stats_file_size(inode->i_private, MOD_STATS_ROW_BYTES));
+				stats_file_size(inode->i_private, false));
 }
 
 /* debugfs proxies .read, not .read_iter. */
@@ -1053,7 +1071,7 @@ static int mod_dups_show(struct seq_file *m, void *v)
 static int mod_dups_open(struct inode *inode, struct file *file)
 {
 	return single_open_size(file, mod_dups_show, inode->i_private,
-				stats_file_size(inode->i_private, MOD_DUPS_ROW_BYTES));
+				stats_file_size(inode->i_private, true));
 }
 
 static const struct file_operations mod_dups_fops = {
