@@ -189,7 +189,7 @@ if [ $SMOKE = 1 ]; then
 import csv, sys
 want = {"insert_ns_per_failure", "read_ns", "read_bytes", "read_names", "load_unload_ns",
         "load_hook_ns", "load_listed_ns", "load_busy_reader_ns", "busy_reader_slowdown_pct",
-        "busy_spin_slowdown_pct", "slab_bytes_per_name", "insert_insns_per_failure", "read_insns",
+        "busy_spin_slowdown_pct", "busy_counter_slowdown_pct", "slab_bytes_per_name", "insert_insns_per_failure", "read_insns",
         "load_unload_insns", "load_hook_insns"}
 rows = list(csv.DictReader(open(sys.argv[1])))
 have = {r["metric"] for r in rows if r["upstream"] and r["ours"]}

@@ -23,6 +23,7 @@ REPS=$(arg bench_reps)
 LOADS=$(arg bench_loads)
 RNAMES=$(arg bench_reader_names | tr , ' ')
 S=/sys/kernel/debug/modules/stats
+C=/sys/kernel/debug/modules/modcount
 B=/sys/kernel/debug/modstats_bench/ctl
 M=/bench/mod.ko
 out() { echo "R $*" >&3; }
@@ -59,7 +60,9 @@ fi
 # upstream's reader holds module_mutex while it prints them, alone and
 # beside a process that reads stats in a loop; and, to tell the reader's own
 # cost from that of a vCPU kept busy under TCG, beside a process that only
-# spins. The size of these rows is the number of names listed.
+# spins, and beside one that opens and reads a one-number file of the same
+# directory in a loop, which pays for the system calls and the path walk
+# and renders nothing. The size of these rows is the number of names listed.
 if [ "$MODE" = loads ] && [ -f "$B" ]; then
 	for rn in $RNAMES; do
 		echo "populate $rn" >"$B" || echo "=== ERROR populate $rn" >&3
@@ -67,6 +70,7 @@ if [ "$MODE" = loads ] && [ -f "$B" ]; then
 			out load_listed "$rn" "$(benchtool loads $M mst_seq "$LOADS")"
 			loads_beside load_busy_reader "$rn" benchtool reader "$S"
 			loads_beside load_busy_spin "$rn" benchtool spin
+			loads_beside load_busy_counter "$rn" benchtool reader "$C"
 		done
 	done
 fi

@@ -112,6 +112,11 @@ def main(argv):
                if spin.get(k) and listed.get(k)}
         rows.append(("busy_spin_slowdown_pct", rn, pct.get("upstream"), pct.get("ours"),
                      "the same beside a process that only spins in userspace"))
+        counter = {k: get(k, "load_busy_counter", rn, lambda r: int(r[0])) for k in kinds}
+        pct = {k: (counter[k] / listed[k] - 1) * 100 for k in ("upstream", "ours")
+               if counter.get(k) and listed.get(k)}
+        rows.append(("busy_counter_slowdown_pct", rn, pct.get("upstream"), pct.get("ours"),
+                     "the same beside a process that reads modcount in a loop"))
     slab = {k: max(((s, r) for (m, s), rs in raw[k].items() if m == "slab_delta"
                     for r in rs), default=None) for k in ("upstream", "ours") if k in raw}
     per = {k: int(v[1][1]) / int(v[1][0]) for k, v in slab.items() if v and int(v[1][0])}
