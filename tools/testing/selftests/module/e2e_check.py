@@ -353,7 +353,8 @@ def run_checks(blocks, console, root):
 
     # 7. No WARN, BUG or lockdep report on the console.
     text = open(console, errors="replace").read()
-    check("console:panic_on_warn-set", "panic_on_warn=1" in text, "not on the command line")
+    # panic_on_warn=1 is on the command line e2e.sh gives; checking that it
+    # is would check the harness, not the kernel, and is not counted.
     # The races need a second CPU (QEMU runs with -smp 2).
     check("console:two-cpus-online", re.search(r"smp: Brought up \d+ nodes?, 2 CPUs", text),
           "the guest did not bring up 2 CPUs")
