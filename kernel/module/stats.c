@@ -69,9 +69,10 @@
  *   b) FAIL_DUP_MOD_LOAD ("Load"): in add_unformed_module(), after
  *      layout_and_allocate(). The module's final allocation was wasted too.
  *
- * In both places the load fails with -EEXIST if the other module is live,
- * or with -EBUSY if it is still loading, or failed to, while this load
- * waited for it.
+ * In both places the load first waits for a load of the same name that is
+ * in progress to finish. It then fails with -EEXIST if a module of that
+ * name is live, or with -EBUSY if none is: the other load failed, or the
+ * module is being removed.
  *
  * try_add_failed_module() notes the name and the reason on the load; the
  * failure is recorded when the load is counted as failed, together with
