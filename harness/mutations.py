@@ -161,7 +161,7 @@ MUTATIONS = [
     },
     {
         "name": "name-copy-unbounded",
-        "caught_by": ['um:stats_test_save_name'],
+        "caught_by": ['um:kernel-log:__fortify_report'],
         "what": "the name kept for merged loads is copied with memcpy(), unterminated",
         "kernels": "um",
         "edits": [("\t\tstrscpy(info->stats_name->name, info->name, sizeof(info->stats_name->name));\n",
