@@ -29,9 +29,16 @@ PARAMS = re.compile(r"KUNIT_ARRAY_PARAM\((\w+),\s*(\w+),")
 def expected_cases(source):
     """{case: number of parameters, or None} from the suite's source."""
     text = open(source).read()
+    # Comments and strings could hold braces or case names.
+    text = re.sub(r"/\*.*?\*/|//[^\n]*", " ", text, flags=re.S)
+    text = re.sub(r'"(?:\\.|[^"\\])*"', '""', text)
     m = re.search(r"static struct kunit_case \w+\[\] = \{(.*?)\n\};", text, re.S)
     if not m:
         raise ValueError(f"no kunit_case array in {source}")
+    macros = re.findall(r"KUNIT_CASE\w*\(", m.group(1))
+    if len(macros) != len(CASE.findall(m.group(1))):
+        raise ValueError(f"a case macro this script does not know in {source}: "
+                         f"{sorted(set(macros))}")
     arrays = dict(PARAMS.findall(text))
     want = {}
     for plain, param, prefix in CASE.findall(m.group(1)):
@@ -42,6 +49,8 @@ def expected_cases(source):
         a = re.search(r"\b%s\[\] = \{(.*?)\n\};" % re.escape(array or "-"), text, re.S)
         if not a:
             raise ValueError(f"no parameter array for {param} in {source}")
+        if "#if" in a.group(1):
+            raise ValueError(f"parameter array {array} has #if in it; count it by hand")
         # One entry per "{ ... }" at the top level of the array.
         depth = entries = 0
         for ch in a.group(1):

@@ -17,9 +17,9 @@
 
 KERNELS=${*:-um x86_64 i386 kcsan}
 COVERAGE_MIN=${COVERAGE_MIN:-90}
-tree=$(prepared_tree)
 mkdir -p "$RESULTS"
 rm -f "$RESULTS/kunit"
+tree=$(prepared_tree)
 cc=$(kbuild_cc)
 n=$(echo "$KERNELS" | wc -w)
 i=0

@@ -45,8 +45,11 @@ for name in $names; do
 	echo "--- $name: $what (KUnit on: $kernels)"
 	restore
 	python3 "$muts" apply "$name" "$scratch"
+	[ -n "$catchers" ] || die "mutation '$name' names no check that must catch it"
 	log=$BUILD/mutate/$name.log
 	start=$(date +%s)
+	# No result of the mutation before may stand in for this one's.
+	rm -f "$scratch/build/results/kunit"
 	BUILD_DIR=$scratch/build bash "$scratch/harness/kunit.sh" $kernels >"$log" 2>&1 || true
 	caught=$(grep '^FAIL ' "$scratch/build/results/kunit" 2>/dev/null |
 		 sed 's/^FAIL //; s/ --.*//' | tr '\n' ' ')
@@ -54,6 +57,11 @@ for name in $names; do
 	# A kernel that did not build or boot proves nothing about the mutation.
 	broken=$(grep -E '^FAIL kunit-[a-z0-9_]+ -- ' "$scratch/build/results/kunit" 2>/dev/null |
 		 head -n 1 || true)
+	# Each kernel that ran leaves its log check; one that did not proves nothing.
+	for k in $kernels; do
+		grep -qE "^(PASS|FAIL) kunit-$k:kernel-log" "$scratch/build/results/kunit" 2>/dev/null ||
+			broken=${broken:-"kunit-$k left no result"}
+	done
 	report_line=$(for k in $kernels; do
 			cat "$scratch/build/kunit-$k.log" 2>/dev/null
 		done | grep -m1 -E 'BUG:|WARNING:|Oops' || true)
@@ -64,12 +72,15 @@ try:
     fails = [l.rstrip("\n") for l in open(sys.argv[1], errors="replace") if l.startswith("FAIL ")]
 except OSError:
     fails = []
+# A case that was skipped against the rules failed, but did not catch anything.
+fails = [l for l in fails if " -- skipped" not in l]
 for c in sys.argv[2].split("|"):
     kernel, _, what = c.partition(":")
     head = f"FAIL kunit-{kernel}:"
     if what.startswith("kernel-log:"):
         text = what[len("kernel-log:"):]
-        ok = any(l.startswith(head + "kernel-log -- ") and text in l for l in fails)
+        ok = any(l.startswith(head + "kernel-log -- ") and
+                 text in l.split(" -- ", 1)[1] for l in fails)
     else:
         ok = any(l.startswith(head) and (l.endswith(".module_stats." + what) or
                                          (".module_stats." + what + " -- ") in l)

@@ -43,7 +43,7 @@ MUTATIONS = [
     },
     {
         "name": "warn-on-read",
-        "caught_by": ['um:kernel-log:stats_render', 'x86_64:kernel-log:stats_render'],
+        "caught_by": ['um:kernel-log:stats_render+', 'x86_64:kernel-log:stats_render+'],
         "what": "rendering WARNs when more than 111 names are listed",
         "kernels": "um x86_64",
         "edits": [("\tfor (i = 0; i < MOD_STAT_COUNT; i++)\n\t\tv[i] = atomic64_read",
@@ -168,6 +168,20 @@ MUTATIONS = [
                    "\t\tmemcpy(info->stats_name->name, info->name, sizeof(info->stats_name->name));\n")],
     },
     {
+        "name": "read-iter-only",
+        "what": "the text files give .read_iter only, which debugfs does not pass on",
+        "caught_by": ['um:stats_test_open_files'],
+        "kernels": "um",
+        "edits": [("/* debugfs proxies .read, not .read_iter. */\n"
+                   "static const struct file_operations mod_stats_fops = {\n"
+                   "\t.owner\t\t= THIS_MODULE,\n\t.open\t\t= mod_stats_open,\n"
+                   "\t.read\t\t= seq_read,\n",
+                   "/* debugfs proxies .read, not .read_iter. */\n"
+                   "static const struct file_operations mod_stats_fops = {\n"
+                   "\t.owner\t\t= THIS_MODULE,\n\t.open\t\t= mod_stats_open,\n"
+                   "\t.read_iter\t= seq_read_iter,\n")],
+    },
+    {
         "name": "kread-counts-unallocated",
         "caught_by": ['um:stats_test_hooks.kread of 1 byte, nothing allocated'],
         "what": "a refused init_module() adds its length to invalid_kread_bytes",
@@ -231,6 +245,8 @@ MUTATIONS = [
 def main(argv):
     if argv[1:] == ["list"]:
         for m in MUTATIONS:
+            if not m.get("caught_by"):
+                sys.exit(f"mutations.py: {m['name']} names no check that must catch it")
             print(f"{m['name']}\t{m['kernels']}\t{m['what']}\t{'|'.join(m['caught_by'])}")
         return 0
     if len(argv) == 4 and argv[1] == "apply":

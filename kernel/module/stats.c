@@ -747,8 +747,8 @@ static void stats_render(struct mod_stats *s, struct seq_file *m)
 		}
 		/* Most names need no escaping: then the row is one call. */
 		if (stats_plain(e->name, e->len)) {
-			seq_printf(m, "%25s\t%15llu\t%25s\n", e->name, mod_fail_total(e),
-				   mod_fail_reason_names[reasons]);
+			seq_printf(m, "%*s\t%15llu\t%25s\n", MOD_STATS_NAME_COLS, e->name,
+				   mod_fail_total(e), mod_fail_reason_names[reasons]);
 			continue;
 		}
 		stats_put_field(m, e->name, e->len, MOD_STATS_NAME_COLS);
