@@ -644,8 +644,9 @@ static void stats_bump_becoming(struct mod_stats *s, const struct load_info *inf
 }
 
 /*
- * Whether @len bytes of @str are written as they are: printable ASCII but
- * for the space and the backslash, which MOD_STATS_ESCAPE leaves alone.
+ * Whether @len bytes of @str are written as they are: all printable ASCII
+ * other than the space and the backslash, the bytes MOD_STATS_ESCAPE leaves
+ * alone.
  */
 static bool stats_plain(const char *str, size_t len)
 {
