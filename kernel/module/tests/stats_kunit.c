@@ -458,6 +458,19 @@ static void stats_test_long_name(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, text + strlen(text) - strlen(row), row);
 }
 
+/* One read(2) of @len bytes at @pos of an open seq_file, into @out. */
+static ssize_t stats_test_read_at(struct file *file, char *out, size_t len, loff_t pos)
+{
+	struct kvec kv = { .iov_base = out, .iov_len = len };
+	struct iov_iter iter;
+	struct kiocb kiocb;
+
+	init_sync_kiocb(&kiocb, file);
+	kiocb.ki_pos = pos;
+	iov_iter_kvec(&iter, ITER_DEST, &kv, 1, len);
+	return seq_read_iter(&kiocb, &iter);
+}
+
 /*
  * Read the file @fops of the window *@sp through its file operations,
  * @chunk bytes at a time. Between reads, change the statistics; after the
@@ -480,14 +493,7 @@ static size_t stats_test_read_file(struct kunit *test, const struct file_operati
 	KUNIT_ASSERT_EQ(test, fops->open(inode, file), 0);
 
 	do {
-		struct kvec kv = { .iov_base = out + pos, .iov_len = min(chunk, size - pos) };
-		struct iov_iter iter;
-		struct kiocb kiocb;
-
-		init_sync_kiocb(&kiocb, file);
-		kiocb.ki_pos = pos;
-		iov_iter_kvec(&iter, ITER_DEST, &kv, 1, kv.iov_len);
-		n = seq_read_iter(&kiocb, &iter);
+		n = stats_test_read_at(file, out + pos, min(chunk, size - pos), pos);
 		KUNIT_EXPECT_GE(test, n, 0);
 		KUNIT_EXPECT_LE(test, n, chunk);
 		if (n > 0)
@@ -530,14 +536,7 @@ static ssize_t stats_test_read_whole(const struct file_operations *fops,
 	if (n)
 		goto out;
 	do {
-		struct kvec kv = { .iov_base = out + pos, .iov_len = size - pos };
-		struct iov_iter iter;
-		struct kiocb kiocb;
-
-		init_sync_kiocb(&kiocb, file);
-		kiocb.ki_pos = pos;
-		iov_iter_kvec(&iter, ITER_DEST, &kv, 1, kv.iov_len);
-		n = seq_read_iter(&kiocb, &iter);
+		n = stats_test_read_at(file, out + pos, size - pos, pos);
 		if (n > 0)
 			pos += n;
 	} while (n > 0 && pos < size);
