@@ -9,7 +9,8 @@ the kernel's console, and INITRAMFS_ROOT the files the guest loaded, so that
 the expected byte counts come from the real files.
 
 Prints one "PASS name" or "FAIL name -- why" line per check. Exit status 1
-if any check failed. With --summary, prints the stats file after the storm
+if any check failed, 2 if the checker itself failed part-way (the checks
+after that point did not run). With --summary, prints the stats file after the storm
 next to the loaders' own tally instead (for 'make run').
 
 Against upstream's stats.c the "distinct" checks cannot pass: it lists at
@@ -345,6 +346,9 @@ def run_checks(blocks, console, root):
         check(f"modes:{f}:0{want}-root", m[:2] == [want, "root"], f"mode {m[:2]}")
         check(f"nonroot:{f}:refused", "read=EACCES" in blocks.get(f"nonroot.{f}", ""),
               blocks.get(f"nonroot.{f}", "no block").strip())
+    # debugfs is mounted 0755 in the guest: the refusals above are the files'.
+    check("nonroot:reset:write-refused", "write=EACCES" in blocks.get("nonroot_write.reset", ""),
+          blocks.get("nonroot_write.reset", "no block").strip())
 
     check_dups(blocks, final, root, names)
     check_escape(blocks)
@@ -578,7 +582,13 @@ def main(argv):
     blocks = read_blocks(data)
     if want_summary:
         return summary(blocks)
-    run_checks(blocks, console, root)
+    try:
+        run_checks(blocks, console, root)
+    except Exception as e:  # pylint: disable=broad-except
+        # The checks after this one never ran: say so, and exit 2, not 1.
+        print(f"FAIL e2e:checker-completed -- crashed after {len(results)} checks: "
+              f"{type(e).__name__}: {e}")
+        return 2
     return 1 if any(not ok for _, ok in results) else 0
 
 

@@ -26,7 +26,8 @@ mount -t devtmpfs none /dev
 exec </dev/console >/dev/console 2>&1
 mount -t proc none /proc
 mount -t sysfs none /sys
-mount -t debugfs none /sys/kernel/debug
+# Mode 0755, so that the files' own modes are what a non-root reader meets.
+mount -t debugfs -o mode=0755 none /sys/kernel/debug
 mount -t tracefs none /sys/kernel/tracing 2>/dev/null
 mount -t tmpfs none /tmp
 
@@ -144,6 +145,7 @@ block modes stat -c '%a %U %n' "$S"/*
 for f in "$S"/*; do
 	block "nonroot.${f##*/}" modload -u 65534 -R "$f"
 done
+block nonroot_write.reset modload -u 65534 -W "$S/reset"
 
 if [ -f "$S/dup_failures" ]; then
 	block dup_failures cat "$S/dup_failures"

@@ -136,28 +136,33 @@ static int null_read(unsigned long len)
 	return 0;
 }
 
-static int try_read_as(uid_t uid, const char *path)
+/* Open @path as @uid, to read it or to write "1" to it; print what happened. */
+static int try_as(uid_t uid, const char *path, int write_it)
 {
+	const char *what = write_it ? "write" : "read";
 	int fd;
 
 	if (setgid(uid) || setuid(uid)) {
 		fprintf(stderr, "modload: setuid(%u): %s\n", uid, strerror(errno));
 		return 2;
 	}
-	fd = open(path, O_RDONLY);
-	if (fd >= 0) {
-		printf("modload read=allowed\n");
-		close(fd);
-	} else {
-		printf("modload read=%s\n", strerrorname_np(errno));
+	fd = open(path, write_it ? O_WRONLY : O_RDONLY);
+	if (fd < 0) {
+		printf("modload %s=%s\n", what, strerrorname_np(errno));
+		return 0;
 	}
+	if (write_it && write(fd, "1", 1) != 1)
+		printf("modload write=%s\n", strerrorname_np(errno));
+	else
+		printf("modload %s=allowed\n", what);
+	close(fd);
 	return 0;
 }
 
 static void bad_usage(void)
 {
 	fprintf(stderr, "usage: modload [-t threads] [-r rounds] [-i] file...\n"
-			"       modload -u uid -R file\n"
+			"       modload -u uid -R file | -W file\n"
 			"       modload -k len\n"
 			"       modload -z len|max\n"
 			"-e: load under a task name with control characters\n");
@@ -167,12 +172,13 @@ static void bad_usage(void)
 int main(int argc, char **argv)
 {
 	const char *read_path = NULL;
+	int write_it = 0;
 	long uid = -1, bad_len = 0, i;
 	const char *null_len = NULL;
 	pthread_t *tids;
 	int opt, e;
 
-	while ((opt = getopt(argc, argv, "t:r:ia:u:R:k:z:e")) != -1) {
+	while ((opt = getopt(argc, argv, "t:r:ia:u:R:W:k:z:e")) != -1) {
 		switch (opt) {
 		case 't':
 			nthreads = atoi(optarg);
@@ -191,6 +197,10 @@ int main(int argc, char **argv)
 			break;
 		case 'R':
 			read_path = optarg;
+			break;
+		case 'W':
+			read_path = optarg;
+			write_it = 1;
 			break;
 		case 'k':
 			bad_len = atol(optarg);
@@ -212,7 +222,7 @@ int main(int argc, char **argv)
 	if (read_path) {
 		if (uid < 0)
 			bad_usage();
-		return try_read_as(uid, read_path);
+		return try_as(uid, read_path, write_it);
 	}
 	if (bad_len > 0)
 		return bad_read(bad_len);
