@@ -104,5 +104,12 @@ else
 	if [ "$n" -lt "$E2E_MIN_CHECKS" ]; then
 		result e2e FAIL "e2e:checks-counted" "$n checks, the scenarios make at least $E2E_MIN_CHECKS"
 	fi
+	# The checker itself, fed this run's output broken in four ways.
+	python3 "$TOP/harness/e2e-check-test.py" "$sel/e2e_check.py" "$data" "$log" "$root" \
+		"$E2E_MIN_CHECKS" >"$RESULTS/e2e.self" 2>&1 || true
+	sed 's/^/  /' "$RESULTS/e2e.self"
+	grep -E '^(PASS|FAIL) ' "$RESULTS/e2e.self" >>"$RESULTS/e2e" ||
+		result e2e FAIL "e2e:checker-selftest" "$(tail -n 1 "$RESULTS/e2e.self")"
+	rm -f "$RESULTS/e2e.self"
 	! grep -q '^FAIL' "$RESULTS/e2e"
 fi
