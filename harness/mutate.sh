@@ -54,11 +54,15 @@ for name in $names; do
 	caught=$(grep '^FAIL ' "$scratch/build/results/kunit" 2>/dev/null |
 		 sed 's/^FAIL //; s/ --.*//' | tr '\n' ' ')
 	secs=$(( $(date +%s) - start ))
-	# A kernel that did not build or boot proves nothing about the mutation.
-	broken=$(grep -E '^FAIL kunit-[a-z0-9_]+ -- ' "$scratch/build/results/kunit" 2>/dev/null |
-		 head -n 1 || true)
-	# Each kernel that ran leaves its log check; one that did not proves nothing.
+	# A kernel that did not build or boot proves nothing about the mutation,
+	# unless failing to build is how it must be caught (KERNEL:build:TEXT).
+	nobuild=$(echo "$catchers" | tr '|' '\n' | sed -n 's/^\([a-z0-9_]*\):build:.*/\1/p')
+	broken=""
 	for k in $kernels; do
+		echo " $nobuild " | tr '\n' ' ' | grep -q " $k " && continue
+		broken=${broken:-$(grep -E "^FAIL kunit-$k -- " "$scratch/build/results/kunit" \
+				   2>/dev/null | head -n 1 || true)}
+		# Each kernel that ran leaves its log check.
 		grep -qE "^(PASS|FAIL) kunit-$k:kernel-log" "$scratch/build/results/kunit" 2>/dev/null ||
 			broken=${broken:-"kunit-$k left no result"}
 	done
@@ -66,7 +70,7 @@ for name in $names; do
 			cat "$scratch/build/kunit-$k.log" 2>/dev/null
 		done | grep -m1 -E 'BUG:|WARNING:|Oops' || true)
 	# The checks that must catch it; any other failure does not count.
-	missed=$(python3 - "$scratch/build/results/kunit" "$catchers" <<'PY'
+	missed=$(python3 - "$scratch/build/results/kunit" "$catchers" "$scratch/build" <<'PY'
 import sys
 try:
     fails = [l.rstrip("\n") for l in open(sys.argv[1], errors="replace") if l.startswith("FAIL ")]
@@ -81,6 +85,15 @@ for c in sys.argv[2].split("|"):
         text = what[len("kernel-log:"):]
         ok = any(l.startswith(head + "kernel-log -- ") and
                  text in l.split(" -- ", 1)[1] for l in fails)
+    elif what.startswith("build:"):
+        # The kernel did not build, and the compiler's error names TEXT.
+        text = what[len("build:"):]
+        try:
+            log = open(f"{sys.argv[3]}/kunit-{kernel}.log", errors="replace").read()
+        except OSError:
+            log = ""
+        ok = any(l.startswith(f"FAIL kunit-{kernel} -- kernel did not build") for l in fails) \
+            and any("error:" in l and text in l for l in log.splitlines())
     else:
         ok = any(l.startswith(head) and (l.endswith(".module_stats." + what) or
                                          (".module_stats." + what + " -- ") in l)

@@ -20,8 +20,10 @@ SUITE = "kernel/module/tests/stats_kunit.c"
 # "edits" is a list of (old, new) literal replacements, each of which must
 # match exactly once; "file" is the file they apply to (default: stats.c).
 # "caught_by" names the checks that must fail, as KERNEL:CASE (a case, or a
-# parameter of one as CASE.PARAM) or KERNEL:kernel-log:TEXT (a report in the
-# kernel's log that mentions TEXT). Failing other checks only does not count.
+# parameter of one as CASE.PARAM), KERNEL:kernel-log:TEXT (a report in the
+# kernel's log that mentions TEXT) or KERNEL:build:TEXT (the kernel does not
+# build, with a compiler error that mentions TEXT). Failing other checks only
+# does not count.
 MUTATIONS = [
     {
         "name": "uaf-read-path",
@@ -67,6 +69,14 @@ MUTATIONS = [
                    "\t\t\t  stats_wasted(info, 0, false), err);\n"
                    "\tatomic64_add(stats_compressed_len(info, flags),\n"
                    "\t\t     &s->counters[MOD_STAT_INVALID_MOD_BYTES]);\n")],
+    },
+    {
+        "name": "decompress-build-break",
+        "what": "a field misnamed under CONFIG_MODULE_DECOMPRESS: only that build breaks",
+        "caught_by": ['x86_64:build:compressed_size'],
+        "kernels": "um x86_64",
+        "edits": [("\tif (flags & MODULE_INIT_COMPRESSED_FILE)\n\t\treturn info->compressed_len;\n",
+                   "\tif (flags & MODULE_INIT_COMPRESSED_FILE)\n\t\treturn info->compressed_size;\n")],
     },
     # The defects of the maintainer review, each put back as it was.
     {
