@@ -12,7 +12,7 @@ MODE=${1:-e2e}
 TIMEOUT=${E2E_TIMEOUT:-600}
 # The checks e2e_check.py makes of a complete guest run: fewer means some
 # scenario's checks went missing.
-E2E_MIN_CHECKS=${E2E_MIN_CHECKS:-127}
+E2E_MIN_CHECKS=${E2E_MIN_CHECKS:-132}
 sel=$TOP/tools/testing/selftests/module
 mods=$BUILD/e2e-modules
 root=$BUILD/initramfs-$MODE

@@ -16,6 +16,7 @@ next to the loaders' own tally instead (for 'make run').
 Against upstream's stats.c the "distinct" checks cannot pass: it lists at
 most 111 modules and WARNs past that, which panics with panic_on_warn=1.
 """
+import errno
 import lzma
 import os
 import re
@@ -395,7 +396,7 @@ def run_checks(blocks, console, root):
 
     check_dups(blocks, final, root, names)
     check_escape(blocks)
-    check_trace(blocks, c)
+    check_trace(blocks, c, root, names)
     check_reset(blocks, root)
 
     # 7. No WARN, BUG or lockdep report on the console.
@@ -440,6 +441,30 @@ def check_escape(blocks):
           f"{problems[:2]} comm {r.get('comm')!r}")
 
 
+def loader_dups(blocks, names):
+    """Duplicate failures per module name as the loaders saw them (EEXIST or
+    EBUSY from their own calls), or None if they cannot be told per name.
+    mst_merge is left out: a load merged onto a late duplicate returns its
+    EEXIST without being a failure of its own."""
+    def dups(scn):
+        ld = loader(blocks.get(scn + ".loader"))
+        return ld.get("EEXIST", 0) + ld.get("EBUSY", 0), ld.get("calls", 0)
+    want = {}
+    for scn, mod in (("seq", "mst_seq"), ("race", "mst_race"), ("racexz", "mst_racexz")):
+        n, _ = dups(scn)
+        if n:
+            want[mod] = n
+    # distinct_dup loads each distinct module once and the storm 8 times,
+    # evenly: when every call failed, each name failed as often.
+    for scn in ("distinct_dup", "storm"):
+        n, calls = dups(scn)
+        if not names or n != calls or calls % len(names):
+            return None
+        for name in names:
+            want[name] = want.get(name, 0) + n // len(names)
+    return want
+
+
 def check_dups(blocks, final, root, names):
     head, all_recs, problems = parse_dups(blocks.get("dup_failures"))
     check("dups:version-header", head == [
@@ -462,9 +487,13 @@ def check_dups(blocks, final, root, names):
           f"only in dup_failures: {sorted(set(recs) - set(final))[:3]}, "
           f"only in stats: {sorted(set(final) - set(recs))[:3]}")
     bad = [n for n, r in recs.items() if final.get(n) != [(
-        r["failures"], reason_for(r["becoming"], r["load"]))]
-        or r["becoming"] + r["load"] != r["failures"]]
-    check("dups:counts-match-stats", not bad, f"{[(n, recs[n], final.get(n)) for n in bad[:2]]}")
+        r["failures"], reason_for(r["becoming"], r["load"]))]]
+    check("dups:rows-match-stats", not bad, f"{[(n, recs[n], final.get(n)) for n in bad[:2]]}")
+    # Against what the loaders saw themselves, name by name.
+    want = loader_dups(blocks, names)
+    got = {n: r["failures"] for n, r in recs.items() if n != "mst_merge"}
+    check("dups:failures-per-name-equal-loaders", want is not None and got == want,
+          f"differ: {[(n, got.get(n), (want or {}).get(n)) for n in set(got) | set(want or {}) if got.get(n) != (want or {}).get(n)][:3]}")
     bad = [n for n, r in recs.items() if r["comm"] != "modload" or r["last_pid"] <= 1
            or not 0 < r["first_ns"] <= r["last_ns"]]
     check("dups:task-and-times", not bad, f"{[(n, recs[n]) for n in bad[:2]]}")
@@ -498,7 +527,7 @@ STAGES = {"kread": ("failed_kreads", "invalid_kread_bytes"),
           "load": ("failed_load_modules", "invalid_mod_bytes")}
 
 
-def check_trace(blocks, c):
+def check_trace(blocks, c, root, names):
     """module:module_load_fail, enabled before the first scenario."""
     text = blocks.get("trace")
     check("trace:event-in-tracefs", text is not None and "# tracer:" in text,
@@ -547,6 +576,40 @@ def check_trace(blocks, c):
     want = {n: r["failures"] for n, r in recs.items() if r["failures"]}
     check("trace:duplicates-per-name-equal-dup-failures", dups == want,
           f"differ: {[(n, dups.get(n), want.get(n)) for n in set(dups) | set(want) if dups.get(n) != want.get(n)][:3]}")
+    # The same events against the loaders' own return codes and the files.
+    want = loader_dups(blocks, names)
+    got = {n: k for n, k in dups.items() if n != "mst_merge"}
+    check("trace:duplicates-per-name-equal-loaders", want is not None and got == want,
+          f"differ: {[(n, got.get(n), (want or {}).get(n)) for n in set(got) | set(want or {}) if got.get(n) != (want or {}).get(n)][:3]}")
+
+    def errs(*scns):
+        out = []
+        for scn in scns:
+            for k, v in loader(blocks.get(scn + ".loader")).items():
+                if hasattr(errno, k) and k not in ("EEXIST", "EBUSY"):
+                    out += [-getattr(errno, k)] * v
+        return sorted(out)
+    # Reads: an empty file, a bad address for 12345 bytes (e2e_guest.sh's
+    # modload -k 12345, the only one whose copy was allocated), 1 byte, ~0UL.
+    ev = [e for e in events if e["stage"] == "kread"]
+    want = errs("emptyread", "faultread", "shortread", "hugeread")
+    check("trace:kread-events-equal-loaders",
+          len(want) == 4 and sorted(e["err"] for e in ev) == want and
+          sorted(e["wasted"] for e in ev) == [0, 0, 0, 12345],
+          f"events {[(e['err'], e['wasted']) for e in ev]}, loaders saw {want}")
+    ev = [e for e in events if e["stage"] == "decompress"]
+    want = errs("corrupt")
+    check("trace:decompress-event-equals-loader",
+          len(want) == 1 and [(e["err"], e["wasted"]) for e in ev] ==
+          [(want[0], size(root, "modules/corrupt.ko.xz"))],
+          f"events {[(e['err'], e['wasted']) for e in ev]}, loader saw {want}")
+    ev = [e for e in events if e["stage"] == "becoming" and e["err"] not in (-17, -16)]
+    want = errs("badelf", "vermagic")
+    check("trace:other-becoming-events-equal-loaders",
+          len(want) == 2 and sorted(e["err"] for e in ev) == want and
+          sorted(e["wasted"] for e in ev) ==
+          sorted([size(root, "modules/badelf.ko"), size(root, "modules/vermagic.ko")]),
+          f"events {[(e['err'], e['wasted']) for e in ev]}, loaders saw {want}")
 
     def has(**kw):
         return any(all(e[k] == v for k, v in kw.items()) for e in events)
