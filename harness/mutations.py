@@ -159,6 +159,16 @@ MUTATIONS = [
                    "\tstats_hook_loaded(sp, 300, 100);")],
     },
     {
+        "name": "counters-before-names",
+        "caught_by": ['um:stats_test_render_consistent', 'x86_64:stats_test_render_consistent'],
+        "what": "the counters are read before the names, so one text lists failures "
+                "its counters miss",
+        "kernels": "um x86_64",
+        "edits": [("\tstats_render_rows(s, m);\n\trows = m->count - start;\n",
+                   "\tstats_render_counters(s, m);\n\tstats_render_rows(s, m);\n"
+                   "\treturn;\n\trows = m->count - start;\n")],
+    },
+    {
         "name": "render-outside-srcu",
         "caught_by": ['x86_64:kernel-log:suspicious RCU usage'],
         "what": "a reader renders a window after leaving the section that keeps it",

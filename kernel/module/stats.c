@@ -9,6 +9,7 @@
 #include <linux/debugfs.h>
 #include <linux/hashtable.h>
 #include <linux/math64.h>
+#include <linux/minmax.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
@@ -622,8 +623,11 @@ static void stats_bump_failed(struct mod_stats *s, const struct load_info *info,
 			      enum module_load_fail_stage stage, u64 wasted, int err)
 {
 	stats_add(s, count, bytes, wasted);
-	if (info->dup_name)
+	if (info->dup_name) {
+		/* Pairs with smp_rmb() in stats_render(): stage, then name. */
+		smp_mb__after_atomic();
 		stats_add_failed(s, info->dup_name, info->dup_reason, wasted);
+	}
 	trace_module_load_fail(info->name ?: "", stage, wasted, err);
 }
 
@@ -698,40 +702,20 @@ static void stats_next_name(void)
 #define MOD_DUPS_HEAD_BYTES	128
 #define MOD_DUPS_ROW_BYTES	112
 
-/* Render window @s as the stats file. Called inside mod_stats_srcu. */
-static void stats_render(struct mod_stats *s, struct seq_file *m)
+/* Reverse the @len bytes at @buf. */
+static void stats_reverse(char *buf, size_t len)
 {
-	u64 v[MOD_STAT_COUNT];
+	size_t i;
+
+	for (i = 0; i < len / 2; i++)
+		swap(buf[i], buf[len - 1 - i]);
+}
+
+/* The rows of the table of window @s: one for each name with a failure. */
+static void stats_render_rows(struct mod_stats *s, struct seq_file *m)
+{
 	struct mod_fail_load *e;
 	bool header = false;
-	u64 wasted;
-	int i;
-
-	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&mod_stats_srcu),
-			 "module stats rendered outside mod_stats_srcu");
-	for (i = 0; i < MOD_STAT_COUNT; i++)
-		v[i] = atomic64_read(&s->counters[i]);
-
-	for (i = 0; i < ARRAY_SIZE(mod_stat_lines); i++)
-		seq_printf(m, "%25s\t%llu\n", mod_stat_lines[i].label,
-			   v[mod_stat_lines[i].item]);
-
-	wasted = v[MOD_STAT_INVALID_KREAD_BYTES] + v[MOD_STAT_INVALID_DECOMPRESS_BYTES] +
-		 v[MOD_STAT_INVALID_BECOMING_BYTES] + v[MOD_STAT_INVALID_MOD_BYTES];
-	seq_printf(m, "%25s\t%llu\n", "Virtual mem wasted bytes", wasted);
-
-	for (i = 0; i < ARRAY_SIZE(mod_stat_averages); i++) {
-		u64 bytes = v[mod_stat_averages[i].bytes];
-		u64 count = v[mod_stat_averages[i].count];
-
-		if (bytes && count)
-			seq_printf(m, "%25s\t%llu\n", mod_stat_averages[i].label,
-				   div64_u64(bytes + count - 1, count));
-	}
-
-	seq_printf(m, "%25s\t%llu\n", "Untracked dup failures", v[MOD_STAT_UNTRACKED_DUPS]);
-	seq_printf(m, "%25s\t%llu\n", "Merged loads", v[MOD_STAT_MERGED_LOADS]);
-	seq_printf(m, "%25s\t%llu\n", "Window start ns", s->since_ns);
 
 	list_for_each_entry_srcu(e, &s->failed, list, srcu_read_lock_held(&mod_stats_srcu)) {
 		unsigned int reasons = mod_fail_reasons(e);
@@ -756,6 +740,66 @@ static void stats_render(struct mod_stats *s, struct seq_file *m)
 		seq_printf(m, "\t%15llu\t%25s\n", mod_fail_total(e),
 			   mod_fail_reason_names[reasons]);
 	}
+}
+
+/* The counter lines of window @s. */
+static void stats_render_counters(struct mod_stats *s, struct seq_file *m)
+{
+	u64 v[MOD_STAT_COUNT];
+	u64 wasted;
+	int i;
+
+	for (i = 0; i < MOD_STAT_COUNT; i++)
+		v[i] = atomic64_read(&s->counters[i]);
+
+	for (i = 0; i < ARRAY_SIZE(mod_stat_lines); i++)
+		seq_printf(m, "%25s\t%llu\n", mod_stat_lines[i].label,
+			   v[mod_stat_lines[i].item]);
+
+	wasted = v[MOD_STAT_INVALID_KREAD_BYTES] + v[MOD_STAT_INVALID_DECOMPRESS_BYTES] +
+		 v[MOD_STAT_INVALID_BECOMING_BYTES] + v[MOD_STAT_INVALID_MOD_BYTES];
+	seq_printf(m, "%25s\t%llu\n", "Virtual mem wasted bytes", wasted);
+
+	for (i = 0; i < ARRAY_SIZE(mod_stat_averages); i++) {
+		u64 bytes = v[mod_stat_averages[i].bytes];
+		u64 count = v[mod_stat_averages[i].count];
+
+		if (bytes && count)
+			seq_printf(m, "%25s\t%llu\n", mod_stat_averages[i].label,
+				   div64_u64(bytes + count - 1, count));
+	}
+
+	seq_printf(m, "%25s\t%llu\n", "Untracked dup failures", v[MOD_STAT_UNTRACKED_DUPS]);
+	seq_printf(m, "%25s\t%llu\n", "Merged loads", v[MOD_STAT_MERGED_LOADS]);
+	seq_printf(m, "%25s\t%llu\n", "Window start ns", s->since_ns);
+}
+
+/*
+ * Render window @s as the stats file: the counters, then the table of
+ * names. Called inside mod_stats_srcu.
+ *
+ * A duplicate is counted at its stage before its name is counted, so the
+ * names are read first and the counters after them: then no name in one
+ * text counts a failure that its counters miss. The counter lines, written
+ * last, are then moved in front of the table.
+ */
+static void stats_render(struct mod_stats *s, struct seq_file *m)
+{
+	size_t start = m->count, rows;
+
+	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&mod_stats_srcu),
+			 "module stats rendered outside mod_stats_srcu");
+	stats_render_rows(s, m);
+	rows = m->count - start;
+	/* Pairs with smp_mb__after_atomic() in stats_bump_failed(). */
+	smp_rmb();
+	stats_render_counters(s, m);
+	/* seq_file renders the text again in a larger buffer. */
+	if (seq_has_overflowed(m))
+		return;
+	stats_reverse(m->buf + start, rows);
+	stats_reverse(m->buf + start + rows, m->count - start - rows);
+	stats_reverse(m->buf + start, m->count - start);
 }
 
 /*

@@ -1650,6 +1650,57 @@ static void stats_test_render_yields(struct kunit *test)
 		kunit_info(test, "RCU read locks not checked: needs CONFIG_DEBUG_LOCK_ALLOC\n");
 }
 
+static struct mod_stats __rcu **stats_test_mid_slot;
+static struct load_info *stats_test_mid_dup;
+static int stats_test_mid_names;
+
+/*
+ * Stands in for stats_next_name(): while the reader is at the newest name,
+ * the oldest one fails again, through the hook a load calls.
+ */
+static void stats_test_fail_mid_render(void)
+{
+	if (!stats_test_mid_names++)
+		stats_hook_becoming(stats_test_mid_slot, stats_test_mid_dup, 0, -EEXIST);
+}
+
+/*
+ * One text is consistent: a failure that its table counts is in its
+ * counters too, even when it lands while the reader is at the table.
+ */
+static void stats_test_render_consistent(struct kunit *test)
+{
+	static const char *const names[] = { "mid_0", "mid_1", "mid_2" };
+	struct mod_stats __rcu **sp = stats_test_slot(test);
+	struct load_info dup[ARRAY_SIZE(names)] = { };
+	char *out = stats_test_buf(test, PAGE_SIZE);
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		dup[i].name = names[i];
+		dup[i].len = 1000;
+		try_add_failed_module(names[i], FAIL_DUP_MOD_BECOMING, &dup[i]);
+		stats_hook_becoming(sp, &dup[i], 0, -EEXIST);
+	}
+	stats_test_mid_slot = sp;
+	stats_test_mid_dup = &dup[0];
+	stats_test_mid_names = 0;
+	kunit_activate_static_stub(test, stats_next_name, stats_test_fail_mid_render);
+
+	n = stats_test_read_whole(&mod_stats_fops, sp, out, PAGE_SIZE - 1);
+	KUNIT_ASSERT_GT(test, n, 0);
+	out[n] = '\0';
+	KUNIT_EXPECT_EQ(test, stats_test_mid_names, 3);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(out, "                    mid_0\t              2\t"),
+				  "%s", out);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(out, "\n  Mods failed on becoming\t4\n"), "%s", out);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(out, "\n Virtual mem wasted bytes\t4000\n"),
+				  "%s", out);
+	/* The counters still come first. */
+	KUNIT_EXPECT_EQ(test, 0, strncmp(out, "         Mods ever loaded\t0\n", 27));
+}
+
 /* Names with one byte to escape each, as the table of stats must show them. */
 static const struct {
 	const char *name;
@@ -1816,6 +1867,7 @@ static struct kunit_case module_stats_test_cases[] = {
 	KUNIT_CASE(stats_test_collision),
 	KUNIT_CASE(stats_test_collision_forced),
 	KUNIT_CASE(stats_test_render_yields),
+	KUNIT_CASE(stats_test_render_consistent),
 	KUNIT_CASE(stats_test_escape),
 	KUNIT_CASE_SLOW(stats_test_concurrency),
 	KUNIT_CASE_SLOW(stats_test_reset_race),
