@@ -1,13 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Build the x86_64 kernel that 'make run' and 'make e2e' boot, and the test
-# modules and loader that go with it.
-# Usage: qemu-kernel.sh [TREE]   (default: the prepared tree)
-# Output: $BUILD/qemu-x86_64/arch/x86/boot/bzImage, $BUILD/e2e-modules/*.ko,
-#         $BUILD/modload
+# Build the x86_64 kernel that 'make run' and 'make e2e' boot; with --demo,
+# also the modules and the loader of 'make run' (the selftest builds its own).
+# Usage: qemu-kernel.sh [--demo] [TREE]   (default: the prepared tree)
+# Output: $BUILD/qemu-x86_64/arch/x86/boot/bzImage; --demo:
+#         $BUILD/e2e-modules/*.ko, $BUILD/modload
 
 . "$(dirname "$0")/lib.sh"
 
+demo=
+if [ "${1:-}" = --demo ]; then
+	demo=1
+	shift
+fi
 tree=${1:-$(prepared_tree)}
 out=$BUILD/qemu-x86_64
 frag=$TOP/harness/config/qemu-x86_64.config
@@ -41,19 +46,20 @@ kmake -s bzImage modules >"$out.log" 2>&1 ||
 	{ tail -n 30 "$out.log" >&2; die "kernel build failed (log: $out.log)"; }
 echo "    built in $(( $(date +%s) - start )) s"
 
-stage 3/3 "building test modules and the loader"
+[ -n "$demo" ] || exit 0
+stage 3/3 "building the demonstration's modules and loader"
 mods=$BUILD/e2e-modules
 sel=$TOP/tools/testing/selftests/module
 mkdir -p "$mods"
 # Module names: one of every length from 1 to 55 (the longest a module name
-# can be), filled up to 200 distinct names, and a few for single scenarios.
+# can be), filled up to 200 distinct names, and two raced in copies.
 python3 - "$mods" "$sel/test_modules/mst_template.c" <<'PY'
 import os, sys
 mods, template = sys.argv[1:3]
 src = open(template).read()
 names = ["l"] + [("l%d" % n).ljust(n, "x") for n in range(2, 56)]
 names += ["d%03d" % i for i in range(200 - len(names))]
-special = ["mst_seq", "mst_race", "mst_racexz", "mst_vermagic", "mst_merge"]
+special = ["mst_race", "mst_racexz"]
 with open(os.path.join(mods, "distinct.list"), "w") as f:
     f.write("\n".join(names) + "\n")
 kbuild = "".join("obj-m += %s.o\n" % n for n in names + special)
@@ -67,6 +73,6 @@ for n in names + special:
 PY
 make -C "$out" M="$mods" CC="$cc" -j"$JOBS" -s modules >"$mods.log" 2>&1 ||
 	{ tail -n 30 "$mods.log" >&2; die "test modules failed to build (log: $mods.log)"; }
-gcc -O2 -Wall -Wextra -pthread -static -o "$BUILD/modload" "$sel/modload.c" ||
+gcc -O2 -Wall -Wextra -pthread -static -o "$BUILD/modload" "$TOP/harness/modload.c" ||
 	die "the loader failed to build"
 echo "    $(ls "$mods"/*.ko | wc -l) modules"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A module that does nothing. The end-to-end test of module statistics
- * builds it under many names and loads it over and over.
+ * A module that does nothing. The module statistics selftest (mod_stats)
+ * loads copies of it under many names, over and over.
  */
 #include <linux/delay.h>
 #include <linux/init.h>
