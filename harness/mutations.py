@@ -169,6 +169,31 @@ MUTATIONS = [
                    "\treturn;\n\trows = m->count - start;\n")],
     },
     {
+        "name": "render-per-read",
+        "caught_by": ['e2e:stats.reads_during_storm'],
+        "what": "the stats file is rendered again on every read(), as upstream's is, so a "
+                "read in chunks stitches texts of different moments",
+        "kernels": "e2e",
+        "edits": [("/* debugfs proxies .read, not .read_iter. */\n"
+                   "static const struct file_operations mod_stats_fops = {\n"
+                   "\t.owner\t\t= THIS_MODULE,\n\t.open\t\t= mod_stats_open,\n"
+                   "\t.read\t\t= seq_read,\n",
+                   "static ssize_t mod_stats_read_each(struct file *file, char __user *ubuf,\n"
+                   "\t\t\t\t   size_t count, loff_t *ppos)\n{\n"
+                   "\tstruct seq_file m = { .private = file_inode(file)->i_private };\n"
+                   "\tssize_t ret;\n\n"
+                   "\tm.size = stats_file_size(m.private, false);\n"
+                   "\tm.buf = kvmalloc(m.size, GFP_KERNEL);\n"
+                   "\tif (!m.buf)\n\t\treturn -ENOMEM;\n"
+                   "\tstats_show_window(&m, stats_render);\n"
+                   "\tret = simple_read_from_buffer(ubuf, count, ppos, m.buf, m.count);\n"
+                   "\tkvfree(m.buf);\n\treturn ret;\n}\n\n"
+                   "/* debugfs proxies .read, not .read_iter. */\n"
+                   "static const struct file_operations mod_stats_fops = {\n"
+                   "\t.owner\t\t= THIS_MODULE,\n\t.open\t\t= mod_stats_open,\n"
+                   "\t.read\t\t= mod_stats_read_each,\n")],
+    },
+    {
         "name": "render-outside-srcu",
         "caught_by": ['x86_64:kernel-log:suspicious RCU usage'],
         "what": "a reader renders a window after leaving the section that keeps it",
