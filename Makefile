@@ -11,7 +11,7 @@ help:
 	@echo "make test       every check; ends with 'N passed, N failed'"
 	@echo "make tree       prepare the kernel tree; prints its path last"
 	@echo "make kunit      KUnit on UML, x86_64 (KASAN, UBSAN, lockdep, gcov), i386, KCSAN"
-	@echo "make e2e        the QEMU end-to-end test"
+	@echo "make e2e        the module selftest (kselftest) in QEMU"
 	@echo "make check      checkpatch, kernel-doc, sparse, W=1, the patch series"
 	@echo "make bench      upstream's stats.c against ours under QEMU; table, CSV, plot"
 	@echo "make patches    git format-patch series against the base"
@@ -47,7 +47,7 @@ mutate:
 	@harness/mutate.sh
 
 clean:
-	rm -rf build/kunit-* build/mutate build/bench build/bench-smoke build/qemu-* build/nostats-* build/e2e-* build/initramfs-* \
+	rm -rf build/kunit-* build/mutate build/bench build/bench-smoke build/qemu-* build/nostats-* build/e2e-* build/kselftest* build/initramfs-* \
 		build/patches* build/results build/modload build/*.log
 
 distclean:
