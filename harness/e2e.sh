@@ -13,6 +13,7 @@
 # build/e2e-NAME.* and are not counted by 'make test'.
 # E2E_PANIC_ON_WARN=0 lets the guest go on past a WARN (to see every case
 # fail on a kernel that WARNs); the console check still counts the WARN.
+# E2E_CPUS=1 boots one vCPU instead of two, to see the run fail for it.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -107,7 +108,7 @@ rm -f "$log" "$data"
 start=$(date +%s)
 rc=0
 timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 -nodefaults -nographic \
-	-machine pc -cpu max -smp 2 -m 1024 -no-reboot \
+	-machine pc -cpu max -smp "${E2E_CPUS:-2}" -m 1024 -no-reboot \
 	-kernel "$kernel" -initrd "$BUILD/initramfs-$tag.cpio" \
 	-append "console=ttyS0 panic_on_warn=$pow oops=panic panic=-1 modstats_mode=$MODE" \
 	-serial "file:$log" -serial "file:$data" -monitor none </dev/null || rc=$?

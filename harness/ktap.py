@@ -27,7 +27,8 @@ TOTALS = re.compile(r"^# Totals: pass:(\d+) fail:(\d+) xfail:(\d+) xpass:(\d+) "
 KERNEL_REPORT = re.compile(r"(WARNING:|BUG:|Oops|Kernel panic|INFO: |"
                            r"possible circular locking|possible recursive locking|"
                            r"inconsistent lock state|suspicious RCU usage|"
-                           r"UBSAN:|KASAN:|KCSAN:)")
+                           r"UBSAN:|KASAN:|KCSAN:|page allocation failure|"
+                           r"vmalloc error|kmemleak|Call Trace:)")
 COLLECTION = "module"
 PROGRAM = "mod_stats"
 
@@ -114,6 +115,8 @@ def main(argv):
             check(name, False, f"{res[2]}: {res[3]}")
         else:
             check(name, res[0] == "ok", "not ok")
+    check("kselftest:order", [n for n in order if n in want] == want,
+          f"reported in another order than {source} defines: {order[:4]}...")
     extra = [n for n in order if n not in want]
     check("kselftest:no-unknown-cases", not extra, f"cases not in {source}: {extra[:3]}")
     totals = [TOTALS.match(ln) for ln in inner if TOTALS.match(ln)]

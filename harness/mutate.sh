@@ -54,8 +54,15 @@ for name in $names; do
 		# The booted selftest: its cases stand where KUnit's would.
 		rm -f "$scratch/build/results/e2e"
 		BUILD_DIR=$scratch/build bash "$scratch/harness/e2e.sh" e2e >"$log" 2>&1 || true
-		sed -n 's/^\(PASS\|FAIL\) e2e:\(stats\.[a-z_]*\)\( --.*\)\{0,1\}$/\1 kunit-e2e:e2e.module_stats.\2\3/p' \
+		# Only a case that ran and said "not ok" catches anything: a skip,
+		# or no result at all, is marked as skipped and does not count.
+		sed -n -e 's/^FAIL e2e:\(stats\.[a-z_]*\) -- not ok$/FAIL kunit-e2e:e2e.module_stats.\1/p' \
+			-e 's/^FAIL e2e:\(stats\.[a-z_]*\) -- .*$/FAIL kunit-e2e:e2e.module_stats.\1 -- skipped or no result/p' \
+			-e 's/^PASS e2e:\(stats\.[a-z_]*\)$/PASS kunit-e2e:e2e.module_stats.\1/p' \
 			"$scratch/build/results/e2e" >"$scratch/build/results/kunit" 2>/dev/null || true
+		grep -q '^FAIL e2e:guest-completed' "$scratch/build/results/e2e" 2>/dev/null &&
+			echo "FAIL kunit-e2e -- $(grep -m1 '^FAIL e2e:guest-completed' \
+				"$scratch/build/results/e2e" | sed 's/.* -- //')" >>"$scratch/build/results/kunit"
 		grep -q '^FAIL e2e:console:no-kernel-reports' "$scratch/build/results/e2e" 2>/dev/null &&
 			echo "FAIL kunit-e2e:kernel-log -- $(grep -m1 '^FAIL e2e:console:no-kernel-reports' \
 				"$scratch/build/results/e2e" | sed 's/.* -- //')" >>"$scratch/build/results/kunit"

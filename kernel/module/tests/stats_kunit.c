@@ -1698,7 +1698,7 @@ static void stats_test_render_consistent(struct kunit *test)
 	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(out, "\n Virtual mem wasted bytes\t4000\n"),
 				  "%s", out);
 	/* The counters still come first. */
-	KUNIT_EXPECT_EQ(test, 0, strncmp(out, "         Mods ever loaded\t0\n", 27));
+	KUNIT_EXPECT_TRUE(test, str_has_prefix(out, "         Mods ever loaded\t0\n"));
 }
 
 /* Names with one byte to escape each, as the table of stats must show them. */
