@@ -79,12 +79,15 @@ def read_tap(text):
 
 def main(argv):
     if len(argv) != 3:
-        sys.exit(__doc__)
+        print(__doc__, file=sys.stderr)
+        print("FAIL e2e:tap-reader-completed -- usage")
+        return 2
     data, console_path, source = argv
     blocks = read_blocks(data)
     want = expected_cases(source)
     if not want:
-        sys.exit(f"no TEST_F cases in {source}")
+        print(f"FAIL e2e:tap-reader-completed -- no TEST_F cases in {source}")
+        return 2
     text = blocks.get("kselftest", "")
     outer, inner = read_tap(text)
 
