@@ -14,6 +14,7 @@
 # E2E_PANIC_ON_WARN=0 lets the guest go on past a WARN (to see every case
 # fail on a kernel that WARNs); the console check still counts the WARN.
 # E2E_CPUS=1 boots one vCPU instead of two, to see the run fail for it.
+# E2E_RUNS=N runs the selftest N times in one boot; the last run is read.
 # E2E_READ_ONLY=1 boots nothing: it reads the guest output of the last run
 # again (build/e2e-e2e.data.log, .console.log), e.g. after editing it, with
 # E2E_READER=PATH in place of harness/ktap.py, to see a broken output or a
@@ -122,7 +123,7 @@ rc=0
 timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 -nodefaults -nographic \
 	-machine pc -cpu max -smp "${E2E_CPUS:-2}" -m 1024 -no-reboot \
 	-kernel "$kernel" -initrd "$BUILD/initramfs-$tag.cpio" \
-	-append "console=ttyS0 panic_on_warn=$pow oops=panic panic=-1 modstats_mode=$MODE" \
+	-append "console=ttyS0 panic_on_warn=$pow oops=panic panic=-1 modstats_mode=$MODE modstats_runs=${E2E_RUNS:-1}" \
 	-serial "file:$log" -serial "file:$data" -monitor none </dev/null || rc=$?
 echo "    QEMU exited with status $rc after $(( $(date +%s) - start )) s"
 tr -d '\r' <"$data" >"$data.tmp" && mv "$data.tmp" "$data"

@@ -56,6 +56,14 @@ if [ "$MODE" = run ]; then
 	block run.stats cat "$S/stats"
 else
 	block cpus cat /sys/devices/system/cpu/online
+	# modstats_runs=N runs it N times in one boot, as on a machine that has
+	# been up for a while: the last run is the "kselftest" block.
+	runs=$(sed -n 's/.*modstats_runs=\([0-9]*\).*/\1/p' /proc/cmdline)
+	i=1
+	while [ "$i" -lt "${runs:-1}" ]; do
+		block "kselftest.$i" sh -c 'cd /kselftest && ./run_kselftest.sh -c module'
+		i=$((i + 1))
+	done
 	block kselftest sh -c 'cd /kselftest && ./run_kselftest.sh -c module'
 	block kernel_log dmesg
 fi

@@ -4,8 +4,28 @@
 # against the base, then check that it applies with git am to a fresh base.
 # patches/files says which commit carries each overlay file.
 # The last line of output is the folder that holds the series.
+#
+# Every commit is authored and signed off by the submitter: git config
+# user.name and user.email, as git format-patch -s would sign. Without them
+# it refuses; it never invents an identity. --unsigned (for make test on a
+# machine without one) makes the same series without author or sign-off of
+# anyone's, to check that it applies: not for sending.
+# Usage: patches.sh [--unsigned]
 
 . "$(dirname "$0")/lib.sh"
+
+unsigned=
+[ "${1:-}" = --unsigned ] && unsigned=1
+name=$(git -C "$TOP" config user.name || true)
+email=$(git -C "$TOP" config user.email || true)
+if [ -z "$unsigned" ] && { [ -z "$name" ] || [ -z "$email" ]; }; then
+	die "no git identity to sign the series off with: set git config user.name" \
+		"and user.email (the submitter's own; make patches invents none)"
+fi
+if [ -n "$unsigned" ]; then
+	name="unsigned series, not for sending"
+	email="nobody@invalid"
+fi
 
 prepared_tree >/dev/null
 base=$(cat "$BUILD/base.path")
@@ -35,8 +55,8 @@ seed_repo()
 
 	mkdir -p "$dir"
 	git -C "$dir" init -q
-	git -C "$dir" config user.name "modstats harness"
-	git -C "$dir" config user.email "harness@localhost"
+	git -C "$dir" config user.name "$name"
+	git -C "$dir" config user.email "$email"
 	for f in "${touched[@]}"; do
 		if [ -f "$base/$f" ]; then
 			mkdir -p "$dir/$(dirname "$f")"
@@ -53,7 +73,9 @@ seed_repo "$repo"
 git -C "$repo" tag base
 while read -r p _; do
 	case "$p" in ''|'#'*) continue ;; esac
-	git -C "$repo" am -q --keep-non-patch "$TOP/patches/$p" ||
+	# The patches carry no author: the submitter is.
+	{ printf 'From: %s <%s>\n' "$name" "$email"; cat "$TOP/patches/$p"; } |
+		git -C "$repo" am -q --keep-non-patch ||
 		die "git am failed on patches/$p"
 	grep -E "[[:space:]]$p\$" patches/files | while read -r f _; do
 		mkdir -p "$repo/$(dirname "$f")"
@@ -63,7 +85,11 @@ while read -r p _; do
 	git -C "$repo" commit -q --amend --no-edit
 done <patches/series
 
-git -C "$repo" format-patch -q -o "$outdir" base..HEAD
+if [ -n "$unsigned" ]; then
+	git -C "$repo" format-patch -q -o "$outdir" base..HEAD
+else
+	git -C "$repo" format-patch -q -s -o "$outdir" base..HEAD
+fi
 n=$(ls "$outdir"/*.patch | wc -l)
 
 stage 3/3 "checking that the $n patches apply with git am to a fresh base"
