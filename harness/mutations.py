@@ -45,7 +45,7 @@ MUTATIONS = [
     },
     {
         "name": "warn-on-read",
-        "caught_by": ['um:kernel-log:stats_render+', 'x86_64:kernel-log:stats_render+'],
+        "caught_by": ['um:kernel-log:stats_render_counters+', 'x86_64:kernel-log:stats_render_counters+'],
         "what": "rendering WARNs when more than 111 names are listed",
         "kernels": "um x86_64",
         "edits": [("\tfor (i = 0; i < MOD_STAT_COUNT; i++)\n\t\tv[i] = atomic64_read",
@@ -133,8 +133,11 @@ MUTATIONS = [
                    "\tstats_add_failed(stats_window(&mod_stats_live), name, reason,\n"
                    "\t\t\t stats_wasted(info, 0, reason == FAIL_DUP_MOD_LOAD));\n"
                    "\tsrcu_read_unlock(&mod_stats_srcu, idx);\n"),
-                  ("\tif (info->dup_name)\n\t\tstats_add_failed(s, info->dup_name, "
-                   "info->dup_reason, wasted);\n", "")],
+                  ("\tif (info->dup_name) {\n"
+                   "\t\t/* Pairs with smp_rmb() in stats_render(): stage, then name. */\n"
+                   "\t\tsmp_mb__after_atomic();\n"
+                   "\t\tstats_add_failed(s, info->dup_name, info->dup_reason, wasted);\n"
+                   "\t}\n", "")],
     },
     {
         "name": "stamp-outside-lock",
