@@ -9,25 +9,15 @@ DATA holds the guest's "=== BEGIN name" ... "=== END name" blocks
 (harness/guest-init.sh, modstats_mode=run). A demonstration, not a test:
 the module selftest checks the numbers.
 """
+import os
 import re
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ktap import read_blocks  # noqa: E402  pylint: disable=wrong-import-position
+
 ROW = re.compile(r"^ *(\S+)\t +(\d+)\t +(Becoming|Load|Becoming & Load)$")
 PREAMBLE = re.compile(r"^ *([A-Za-z][A-Za-z &]*[a-z])\t(\d+)$")
-
-
-def read_blocks(path):
-    blocks, name, lines = {}, None, []
-    with open(path, errors="replace") as f:
-        for line in f.read().split("\n"):
-            if line.startswith("=== BEGIN "):
-                name, lines = line[len("=== BEGIN "):], []
-            elif line.startswith("=== END ") and name is not None:
-                blocks[name] = "\n".join(lines) + ("\n" if lines else "")
-                name = None
-            elif name is not None:
-                lines.append(line)
-    return blocks
 
 
 def loader(text):
