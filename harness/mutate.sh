@@ -74,7 +74,7 @@ for name in $names; do
 		BUILD_DIR=$scratch/build bash "$scratch/harness/kunit.sh" $kernels >"$log" 2>&1 || true
 	fi
 	caught=$(grep '^FAIL ' "$scratch/build/results/kunit" 2>/dev/null |
-		 sed 's/^FAIL //; s/ --.*//' | tr '\n' ' ')
+		 sed 's/^FAIL //; s/ --.*//' | tr '\n' ' ' || true)
 	secs=$(( $(date +%s) - start ))
 	# A kernel that did not build or boot proves nothing about the mutation,
 	# unless failing to build is how it must be caught (KERNEL:build:TEXT).

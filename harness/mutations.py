@@ -172,6 +172,23 @@ MUTATIONS = [
                    "\treturn;\n\trows = m->count - start;\n")],
     },
     {
+        "name": "move-without-room",
+        "caught_by": ['um:stats_test_move_room'],
+        "what": "the counter lines are moved through the buffer's tail without checking "
+                "that it has room for them",
+        "kernels": "um",
+        "edits": [("\tif (m->size - m->count < head) {\n\t\tm->count = m->size;\n\t\treturn;\n\t}\n", "")],
+    },
+    {
+        "name": "no-room-to-move",
+        "caught_by": ['um:stats_test_render_yields'],
+        "what": "the stats file's buffer leaves no room to move the counter lines through, "
+                "so every text is rendered twice",
+        "kernels": "um",
+        "edits": [("\t\tsize = 2 * MOD_STATS_HEAD_BYTES + nr * MOD_STATS_ROW_BYTES +\n",
+                   "\t\tsize = MOD_STATS_HEAD_BYTES + nr * MOD_STATS_ROW_BYTES +\n")],
+    },
+    {
         "name": "render-per-read",
         "caught_by": ['e2e:stats.reads_during_storm'],
         "what": "the stats file is rendered again on every read(), as upstream's is, so a "

@@ -9,7 +9,6 @@
 #include <linux/debugfs.h>
 #include <linux/hashtable.h>
 #include <linux/math64.h>
-#include <linux/minmax.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
@@ -694,22 +693,15 @@ static void stats_next_name(void)
 /*
  * The text of the stats file: at most 21 counter lines of 25 + 1 + 20 + 1
  * bytes and the two lines that head the table, then a row of 68 bytes for
- * each name that fits in its column and is printed as it is. dup_failures:
- * its two header lines, then about 112 bytes a line besides the name.
+ * each name that fits in its column and is printed as it is; and room for
+ * the counter lines once more, to move them through (stats_render()).
+ * dup_failures: its two header lines, then about 112 bytes a line besides
+ * the name.
  */
 #define MOD_STATS_HEAD_BYTES	1152
 #define MOD_STATS_ROW_BYTES	68
 #define MOD_DUPS_HEAD_BYTES	128
 #define MOD_DUPS_ROW_BYTES	112
-
-/* Reverse the @len bytes at @buf. */
-static void stats_reverse(char *buf, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len / 2; i++)
-		swap(buf[i], buf[len - 1 - i]);
-}
 
 /* The rows of the table of window @s: one for each name with a failure. */
 static void stats_render_rows(struct mod_stats *s, struct seq_file *m)
@@ -740,6 +732,26 @@ static void stats_render_rows(struct mod_stats *s, struct seq_file *m)
 		seq_printf(m, "\t%15llu\t%25s\n", mod_fail_total(e),
 			   mod_fail_reason_names[reasons]);
 	}
+}
+
+/*
+ * Move the counter lines, written at the end of @m's text after the @rows
+ * bytes of the table that start at @start, in front of the table, through
+ * the buffer's free tail (stats_file_size() leaves room for them there).
+ * Without the room, mark the buffer full: seq_file then renders the text
+ * again in a buffer twice as large.
+ */
+static void stats_move_counters(struct seq_file *m, size_t start, size_t rows)
+{
+	size_t head = m->count - start - rows;
+
+	if (m->size - m->count < head) {
+		m->count = m->size;
+		return;
+	}
+	memcpy(m->buf + m->count, m->buf + start + rows, head);
+	memmove(m->buf + start + head, m->buf + start, rows);
+	memcpy(m->buf + start, m->buf + m->count, head);
 }
 
 /* The counter lines of window @s. */
@@ -797,9 +809,7 @@ static void stats_render(struct mod_stats *s, struct seq_file *m)
 	/* seq_file renders the text again in a larger buffer. */
 	if (seq_has_overflowed(m))
 		return;
-	stats_reverse(m->buf + start, rows);
-	stats_reverse(m->buf + start + rows, m->count - start - rows);
-	stats_reverse(m->buf + start, m->count - start);
+	stats_move_counters(m, start, rows);
 }
 
 /*
@@ -1084,7 +1094,8 @@ static size_t stats_file_size(struct mod_stats __rcu **sp, bool dups)
 	if (dups)
 		size = MOD_DUPS_HEAD_BYTES + nr * MOD_DUPS_ROW_BYTES + READ_ONCE(s->name_bytes);
 	else
-		size = MOD_STATS_HEAD_BYTES + nr * MOD_STATS_ROW_BYTES + READ_ONCE(s->name_excess);
+		size = 2 * MOD_STATS_HEAD_BYTES + nr * MOD_STATS_ROW_BYTES +
+		       READ_ONCE(s->name_excess);
 	srcu_read_unlock(&mod_stats_srcu, idx);
 	return size;
 }

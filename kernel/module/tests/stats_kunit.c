@@ -1632,6 +1632,9 @@ static void stats_test_render_yields(struct kunit *test)
 			 i & 1 ? "_longer_than_its_column_in_the_table_of_stats" : "");
 		stats_test_fail(s, name, FAIL_DUP_MOD_BECOMING);
 	}
+	/* And counters of 19 digits: the counter lines at their longest. */
+	for (i = 0; i < MOD_STAT_COUNT; i++)
+		atomic64_set(&s->counters[i], 1234567890123456789LL);
 	stats_test_yields = 0;
 	stats_test_yield_in_rcu = false;
 	kunit_activate_static_stub(test, stats_next_name, stats_test_next_name);
@@ -1699,6 +1702,46 @@ static void stats_test_render_consistent(struct kunit *test)
 				  "%s", out);
 	/* The counters still come first. */
 	KUNIT_EXPECT_TRUE(test, str_has_prefix(out, "         Mods ever loaded\t0\n"));
+}
+
+/*
+ * The counter lines are moved in front of the table through the buffer's
+ * free tail: a buffer that holds the text but not the room to move them
+ * overflows, and seq_file renders again in a larger one.
+ */
+static void stats_test_move_room(struct kunit *test)
+{
+	struct mod_stats *s = stats_test_new(test, MOD_STATS_MAX_TRACKED);
+	struct seq_file m = { };
+	const char *text;
+	size_t len, head;
+	int idx;
+
+	stats_test_fail(s, "room_0", FAIL_DUP_MOD_BECOMING);
+	stats_test_fail(s, "room_1", FAIL_DUP_MOD_LOAD);
+	text = stats_test_render(test, s, PAGE_SIZE);
+	len = strlen(text);
+	head = strstr(text, "Duplicate failed modules:\n") - text;
+	KUNIT_ASSERT_GT(test, head, 0);
+
+	m.buf = stats_test_buf(test, len + head + 1);
+	/* Room for the text and all but one byte of the counter lines. */
+	m.size = len + head - 1;
+	idx = srcu_read_lock(&mod_stats_srcu);
+	stats_render(s, &m);
+	srcu_read_unlock(&mod_stats_srcu, idx);
+	KUNIT_EXPECT_TRUE(test, seq_has_overflowed(&m));
+
+	/* And with that byte, the same text. */
+	m.size = len + head;
+	m.count = 0;
+	idx = srcu_read_lock(&mod_stats_srcu);
+	stats_render(s, &m);
+	srcu_read_unlock(&mod_stats_srcu, idx);
+	KUNIT_ASSERT_FALSE(test, seq_has_overflowed(&m));
+	KUNIT_ASSERT_EQ(test, m.count, len);
+	m.buf[m.count] = '\0';
+	KUNIT_EXPECT_STREQ(test, m.buf, text);
 }
 
 /* Names with one byte to escape each, as the table of stats must show them. */
@@ -1868,6 +1911,7 @@ static struct kunit_case module_stats_test_cases[] = {
 	KUNIT_CASE(stats_test_collision_forced),
 	KUNIT_CASE(stats_test_render_yields),
 	KUNIT_CASE(stats_test_render_consistent),
+	KUNIT_CASE(stats_test_move_room),
 	KUNIT_CASE(stats_test_escape),
 	KUNIT_CASE_SLOW(stats_test_concurrency),
 	KUNIT_CASE_SLOW(stats_test_reset_race),
