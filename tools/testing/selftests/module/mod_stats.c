@@ -1157,6 +1157,7 @@ static void race(struct __test_metadata *_metadata, struct mst *self, bool xz)
 			clen = file_size(path);
 		}
 		files[i] = strdup(path);
+		ASSERT_NE(NULL, files[i]);
 	}
 	snap(&a);
 	t = storm(files, RACERS, RACERS, 1, "");
@@ -1409,6 +1410,8 @@ static int distinct_modules(struct mst *self, const char *prefix, int n,
 			return -1;
 		files[i] = strdup(path);
 		names[i] = strdup(name);
+		if (!files[i] || !names[i])
+			return -1;
 		sizes[i] = file_size(path);
 	}
 	return 0;
