@@ -2,7 +2,7 @@
 # Module load statistics for Linux: the harness. Each target is a script in
 # harness/; see README.md.
 
-.PHONY: all tree kunit e2e check test run bench patches mutate clean distclean help
+.PHONY: all tree kunit e2e e2e-kasan check test run bench patches mutate clean distclean help
 
 all: help
 
@@ -12,6 +12,7 @@ help:
 	@echo "make tree       prepare the kernel tree; prints its path last"
 	@echo "make kunit      KUnit on UML, x86_64 (KASAN, UBSAN, lockdep, gcov), i386, KCSAN"
 	@echo "make e2e        the module selftest (kselftest) in QEMU"
+	@echo "make e2e-kasan  the same on a KASAN and UBSAN kernel (not part of make test)"
 	@echo "make check      checkpatch, kernel-doc, sparse, W=1, the patch series"
 	@echo "make bench      upstream's stats.c against ours under QEMU; table, CSV, plot"
 	@echo "make patches    git format-patch series against the base"
@@ -27,6 +28,9 @@ kunit:
 
 e2e:
 	@harness/e2e.sh e2e
+
+e2e-kasan:
+	@E2E_KASAN=1 harness/e2e.sh e2e
 
 check:
 	@harness/check.sh

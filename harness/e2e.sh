@@ -14,6 +14,8 @@
 # E2E_PANIC_ON_WARN=0 lets the guest go on past a WARN (to see every case
 # fail on a kernel that WARNs); the console check still counts the WARN.
 # E2E_CPUS=1 boots one vCPU instead of two, to see the run fail for it.
+# E2E_KASAN=1 boots the same kernel built with KASAN and UBSAN
+# (build/qemu-x86_64-kasan); results in build/e2e-kasan.*.
 # E2E_RUNS=N runs the selftest N times in one boot; the last run is read.
 # E2E_READ_ONLY=1 boots nothing: it reads the guest output of the last run
 # again (build/e2e-e2e.data.log, .console.log), e.g. after editing it, with
@@ -38,6 +40,12 @@ elif [ -n "${E2E_KERNEL:-}" ]; then
 	tag=$(basename "$(dirname "$obj")")-$(basename "$obj")
 	[ "$MODE" = e2e ] || die "E2E_KERNEL is for 'e2e' only"
 	tree=$(prepared_tree)
+elif [ -n "${E2E_KASAN:-}" ]; then
+	[ "$MODE" = e2e ] || die "E2E_KASAN is for 'e2e' only"
+	QEMU_KASAN=1 "$TOP/harness/qemu-kernel.sh"
+	obj=$BUILD/qemu-x86_64-kasan
+	tag=kasan
+	tree=$TREE
 else
 	if [ "$MODE" = run ]; then
 		"$TOP/harness/qemu-kernel.sh" --demo
@@ -141,7 +149,7 @@ fi
 
 stage 3/3 "reading the selftest's TAP and the console"
 out=$RESULTS/e2e
-[ -z "${E2E_KERNEL:-}" ] || out=$BUILD/e2e-$tag.results
+[ -z "${E2E_KERNEL:-}${E2E_KASAN:-}" ] || out=$BUILD/e2e-$tag.results
 mkdir -p "$RESULTS"
 rm -f "$out"
 why=
@@ -162,7 +170,7 @@ if [ "$crc" != 0 ] && { [ "$crc" != 1 ] || ! grep -q '^FAIL' "$out"; }; then
 	grep -q '^FAIL e2e:tap-reader-completed' "$out" ||
 		printf 'FAIL e2e:tap-reader-completed -- ktap.py exited with status %s\n' "$crc" >>"$out"
 fi
-if [ -z "${E2E_KERNEL:-}" ]; then
+if [ -z "${E2E_KERNEL:-}${E2E_KASAN:-}" ]; then
 	# The reader itself, fed this run's output broken in several ways.
 	python3 "$TOP/harness/ktap-test.py" "$reader" "$data" "$log" \
 		"$sel/mod_stats.c" >"$out.self" 2>&1 || true

@@ -16,6 +16,12 @@ fi
 tree=${1:-$(prepared_tree)}
 out=$BUILD/qemu-x86_64
 frag=$TOP/harness/config/qemu-x86_64.config
+# QEMU_KASAN=1: the same kernel with KASAN and UBSAN, in its own directory.
+frags=("$frag")
+if [ -n "${QEMU_KASAN:-}" ]; then
+	out=$BUILD/qemu-x86_64-kasan
+	frags+=("$TOP/harness/config/qemu-x86_64-kasan.config")
+fi
 cc=$(kbuild_cc)
 kmake()
 {
@@ -23,13 +29,13 @@ kmake()
 }
 
 mkdir -p "$out"
-want=$(cat "$frag" | sha256sum | cut -c1-16)
+want=$(cat "${frags[@]}" | sha256sum | cut -c1-16)
 if [ "$(cat "$out/.fragment" 2>/dev/null)" != "$want" ] || [ ! -f "$out/.config" ]; then
-	stage 1/3 "configuring x86_64 kernel (tinyconfig + $(basename "$frag"))"
+	stage 1/3 "configuring x86_64 kernel (tinyconfig + ${frags[*]##*/})"
 	kmake -s tinyconfig >/dev/null
-	"$tree/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$frag" >/dev/null
+	"$tree/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${frags[@]}" >/dev/null
 	kmake -s olddefconfig >/dev/null
-	missing=$(grep -E '^CONFIG_[A-Z0-9_]+=' "$frag" | while read -r line; do
+	missing=$(cat "${frags[@]}" | grep -E '^CONFIG_[A-Z0-9_]+=' | while read -r line; do
 		grep -qxF "$line" "$out/.config" || printf '%s ' "$line"
 	done)
 	[ -z "$missing" ] || die "kernel config lacks $missing(check $frag against the tree's Kconfig)"
