@@ -62,80 +62,83 @@ root=$BUILD/initramfs-$tag
 log=$BUILD/e2e-$tag.console.log
 data=$BUILD/e2e-$tag.data.log
 rc=0
-if [ -z "${E2E_READ_ONLY:-}" ]; then
-busybox=$(command -v busybox) || die "busybox not found (package busybox-static)"
-readelf -l "$busybox" 2>/dev/null | grep -q INTERP &&
-	die "$busybox is dynamically linked; install busybox-static"
-
-# copy_bin FILE [DEST]: a binary and the shared libraries it needs.
-copy_bin()
+# Stages 1 and 2, which E2E_READ_ONLY skips: the initramfs, then the boot.
+guest()
 {
-	local bin=$1 dest=${2:-$1} lib
+	busybox=$(command -v busybox) || die "busybox not found (package busybox-static)"
+	readelf -l "$busybox" 2>/dev/null | grep -q INTERP &&
+		die "$busybox is dynamically linked; install busybox-static"
 
-	mkdir -p "$root$(dirname "$dest")"
-	cp -L "$bin" "$root$dest"
-	for lib in $(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*' || true); do
-		[ -e "$root$lib" ] || { mkdir -p "$root$(dirname "$lib")" && cp -L "$lib" "$root$lib"; }
-	done
-}
+	# copy_bin FILE [DEST]: a binary and the shared libraries it needs.
+	copy_bin()
+	{
+		local bin=$1 dest=${2:-$1} lib
 
-stage 1/3 "making the initramfs"
-rm -rf "$root"
-mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc,usr/bin}
-cp "$busybox" "$root/bin/busybox"
-cp "$TOP/harness/guest-init.sh" "$root/init"
-echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
-echo "nobody:x:65534:65534:nobody:/:/bin/false" >>"$root/etc/passwd"
-printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
-if [ "$MODE" = run ]; then
-	mkdir -p "$root/modules"/{race,racexz,distinct}
-	cp "$BUILD/modload" "$root/bin/modload"
-	for i in 1 2 3 4 5 6 7 8; do
-		cp "$mods/mst_race.ko" "$root/modules/race/c$i.ko"
-		xz -C crc32 -c "$mods/mst_racexz.ko" >"$root/modules/racexz/c$i.ko.xz"
-	done
-	while read -r n; do
-		cp "$mods/$n.ko" "$root/modules/distinct/$n.ko"
-	done <"$mods/distinct.list"
-else
-	# The selftest, installed as kselftest installs it, with its module
-	# built against this kernel by lib.mk's TEST_GEN_MODS_DIR.
-	ks=$BUILD/kselftest-$tag
-	st=$tree/tools/testing/selftests
-	if [ "$(cat "$BUILD/kselftest.kdir" 2>/dev/null)" != "$obj" ]; then
-		# The module was built against another kernel: build it afresh.
-		rm -rf "$st/module/test_modules"
-		cp -r "$sel/test_modules" "$st/module/test_modules"
+		mkdir -p "$root$(dirname "$dest")"
+		cp -L "$bin" "$root$dest"
+		for lib in $(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*' || true); do
+			[ -e "$root$lib" ] || { mkdir -p "$root$(dirname "$lib")" && cp -L "$lib" "$root$lib"; }
+		done
+	}
+
+	stage 1/3 "making the initramfs"
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc,usr/bin}
+	cp "$busybox" "$root/bin/busybox"
+	cp "$TOP/harness/guest-init.sh" "$root/init"
+	echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
+	echo "nobody:x:65534:65534:nobody:/:/bin/false" >>"$root/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+	if [ "$MODE" = run ]; then
+		mkdir -p "$root/modules"/{race,racexz,distinct}
+		cp "$BUILD/modload" "$root/bin/modload"
+		for i in 1 2 3 4 5 6 7 8; do
+			cp "$mods/mst_race.ko" "$root/modules/race/c$i.ko"
+			xz -C crc32 -c "$mods/mst_racexz.ko" >"$root/modules/racexz/c$i.ko.xz"
+		done
+		while read -r n; do
+			cp "$mods/$n.ko" "$root/modules/distinct/$n.ko"
+		done <"$mods/distinct.list"
+	else
+		# The selftest, installed as kselftest installs it, with its module
+		# built against this kernel by lib.mk's TEST_GEN_MODS_DIR.
+		ks=$BUILD/kselftest-$tag
+		st=$tree/tools/testing/selftests
+		if [ "$(cat "$BUILD/kselftest.kdir" 2>/dev/null)" != "$obj" ]; then
+			# The module was built against another kernel: build it afresh.
+			rm -rf "$st/module/test_modules"
+			cp -r "$sel/test_modules" "$st/module/test_modules"
+		fi
+		rm -rf "$ks"
+		make -C "$st" TARGETS=module KDIR="$obj" CC="$(kbuild_cc)" INSTALL_PATH="$ks" \
+			install >"$ks.log" 2>&1 ||
+			{ tail -n 30 "$ks.log" >&2; die "the selftest failed to build (log: $ks.log)"; }
+		echo "$obj" >"$BUILD/kselftest.kdir"
+		[ -f "$ks/module/test_modules/mst_template.ko" ] ||
+			die "the selftest's module was not built (log: $ks.log)"
+		cp -r "$ks" "$root/kselftest"
+		copy_bin "$ks/module/mod_stats" /kselftest/module/mod_stats
+		xzbin=$(command -v xz) || die "xz not found (package xz-utils)"
+		copy_bin "$xzbin" /usr/bin/xz
+		# The shell of the runner and of the test's system(): see guest-init.sh.
+		copy_bin "$(command -v bash)" /bin/bash
 	fi
-	rm -rf "$ks"
-	make -C "$st" TARGETS=module KDIR="$obj" CC="$(kbuild_cc)" INSTALL_PATH="$ks" \
-		install >"$ks.log" 2>&1 ||
-		{ tail -n 30 "$ks.log" >&2; die "the selftest failed to build (log: $ks.log)"; }
-	echo "$obj" >"$BUILD/kselftest.kdir"
-	[ -f "$ks/module/test_modules/mst_template.ko" ] ||
-		die "the selftest's module was not built (log: $ks.log)"
-	cp -r "$ks" "$root/kselftest"
-	copy_bin "$ks/module/mod_stats" /kselftest/module/mod_stats
-	xzbin=$(command -v xz) || die "xz not found (package xz-utils)"
-	copy_bin "$xzbin" /usr/bin/xz
-	# The shell of the runner and of the test's system(): see guest-init.sh.
-	copy_bin "$(command -v bash)" /bin/bash
-fi
-(cd "$root" && find . | cpio -o -H newc --quiet) >"$BUILD/initramfs-$tag.cpio"
+	(cd "$root" && find . | cpio -o -H newc --quiet) >"$BUILD/initramfs-$tag.cpio"
 
-pow=${E2E_PANIC_ON_WARN:-1}
-stage 2/3 "booting the kernel in QEMU (TCG, timeout ${TIMEOUT} s)"
-rm -f "$log" "$data"
-start=$(date +%s)
-rc=0
-timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 -nodefaults -nographic \
-	-machine pc -cpu max -smp "${E2E_CPUS:-2}" -m 1024 -no-reboot \
-	-kernel "$kernel" -initrd "$BUILD/initramfs-$tag.cpio" \
-	-append "console=ttyS0 panic_on_warn=$pow oops=panic panic=-1 modstats_mode=$MODE modstats_runs=${E2E_RUNS:-1}" \
-	-serial "file:$log" -serial "file:$data" -monitor none </dev/null || rc=$?
-echo "    QEMU exited with status $rc after $(( $(date +%s) - start )) s"
-tr -d '\r' <"$data" >"$data.tmp" && mv "$data.tmp" "$data"
-fi
+	pow=${E2E_PANIC_ON_WARN:-1}
+	stage 2/3 "booting the kernel in QEMU (TCG, timeout ${TIMEOUT} s)"
+	rm -f "$log" "$data"
+	start=$(date +%s)
+	rc=0
+	timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 -nodefaults -nographic \
+		-machine pc -cpu max -smp "${E2E_CPUS:-2}" -m 1024 -no-reboot \
+		-kernel "$kernel" -initrd "$BUILD/initramfs-$tag.cpio" \
+		-append "console=ttyS0 panic_on_warn=$pow oops=panic panic=-1 modstats_mode=$MODE modstats_runs=${E2E_RUNS:-1}" \
+		-serial "file:$log" -serial "file:$data" -monitor none </dev/null || rc=$?
+	echo "    QEMU exited with status $rc after $(( $(date +%s) - start )) s"
+	tr -d '\r' <"$data" >"$data.tmp" && mv "$data.tmp" "$data"
+}
+[ -n "${E2E_READ_ONLY:-}" ] || guest
 
 if [ "$MODE" = run ]; then
 	if ! grep -q '^=== DONE' "$data"; then
