@@ -166,7 +166,7 @@ else
 	result check PASS "build:MODULE_STATS=n"
 fi
 
-stage 5/5 "make patches: the series as git format-patch, applied with git am"
+stage 5/5 "make patches: every step built, the series as git format-patch, applied with git am"
 # Signed off by the submitter where there is one; on a machine without a
 # git identity (a CI runner), unsigned, and checkpatch is told so.
 sign=
@@ -177,14 +177,23 @@ else
 	sign=--unsigned
 	echo "    no git identity here: the series is made unsigned, to check that it applies"
 fi
+# patches.sh records each step's builds and KUnit run in $RESULTS/steps.
 if "$TOP/harness/patches.sh" $sign >"$BUILD/check-patches.log" 2>&1; then
 	result check PASS "patches:format-patch-and-git-am"
 	dir=$(tail -n 1 "$BUILD/check-patches.log")
 	for p in "$dir"/*.patch; do
+		case $p in */0000-cover-letter.patch) continue ;; esac
 		checkpatch_patch "series/$(basename "$p")" "$p" "$ignore"
 	done
+	if grep -q '^To: .*@' "$dir/0000-cover-letter.patch" &&
+	   ! grep -q '\*\*\* .* HERE \*\*\*' "$dir/0000-cover-letter.patch"; then
+		result check PASS "patches:cover-letter"
+	else
+		result check FAIL "patches:cover-letter" "no To: or a template left in $dir/0000-cover-letter.patch"
+	fi
 else
-	result check FAIL "patches:format-patch-and-git-am" "$(tail -n 1 "$BUILD/check-patches.log")"
+	grep -E 'FAIL|error' "$BUILD/check-patches.log" | tail -n 5 | sed 's/^/    /'
+	result check FAIL "patches:format-patch-and-git-am" "$(tail -n 1 "$BUILD/check-patches.log") (log: $BUILD/check-patches.log)"
 fi
 
 ! grep -q '^FAIL' "$RESULTS/check"

@@ -203,11 +203,11 @@ for k in $KERNELS; do
 	else
 		klog=$dir/test.log
 	fi
-	# The cases that may skip, and why: UML has one CPU and no tracepoints
-	# in its configuration. Every other case must run on every kernel.
+	# The cases that may skip, and why: UML has one CPU. Every other case
+	# must run on every kernel.
 	checks=()
 	case $k in
-	um)	checks=(--skip stats_test_trace_event,stats_test_concurrency,stats_test_reset_race) ;;
+	um)	checks=(--skip stats_test_concurrency,stats_test_reset_race) ;;
 	*)	checks=(--cpus 2) ;;
 	esac
 	if ! python3 "$TOP/harness/kunit-results.py" "$k" "$json" "$klog" \

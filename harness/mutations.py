@@ -16,6 +16,7 @@ import sys
 
 STATS = "kernel/module/stats.c"
 SUITE = "kernel/module/tests/stats_kunit.c"
+INTERNAL = "kernel/module/internal.h"
 
 # "edits" is a list of (old, new) literal replacements, each of which must
 # match exactly once; "file" is the file they apply to (default: stats.c).
@@ -65,18 +66,19 @@ MUTATIONS = [
         "caught_by": ['x86_64:stats_test_hooks.becoming compressed'],
         "what": "a compressed module's bytes go to invalid_mod_bytes on becoming",
         "kernels": "x86_64",
-        "edits": [("\t\t\t  stats_wasted(info, stats_compressed_len(info, flags), false), err);\n",
-                   "\t\t\t  stats_wasted(info, 0, false), err);\n"
-                   "\tatomic64_add(stats_compressed_len(info, flags),\n"
-                   "\t\t     &s->counters[MOD_STAT_INVALID_MOD_BYTES]);\n")],
+        "edits": [("\t\t\t  load_info_wasted(info, flags, false));\n}\n",
+                   "\t\t\t  load_info_wasted(info, 0, false));\n"
+                   "\tatomic64_add(load_info_wasted(info, flags, false) - info->len,\n"
+                   "\t\t     &s->counters[MOD_STAT_INVALID_MOD_BYTES]);\n}\n")],
     },
     {
         "name": "decompress-build-break",
         "what": "a field misnamed under CONFIG_MODULE_DECOMPRESS: only that build breaks",
         "caught_by": ['x86_64:build:compressed_size'],
         "kernels": "um x86_64",
-        "edits": [("\tif (flags & MODULE_INIT_COMPRESSED_FILE)\n\t\treturn info->compressed_len;\n",
-                   "\tif (flags & MODULE_INIT_COMPRESSED_FILE)\n\t\treturn info->compressed_size;\n")],
+        "file": INTERNAL,
+        "edits": [("\t\twasted += info->compressed_len;\n",
+                   "\t\twasted += info->compressed_size;\n")],
     },
     # The defects of the maintainer review, each put back as it was.
     {
@@ -112,7 +114,7 @@ MUTATIONS = [
         "what": "the stats file's buffer leaves out names longer than their column",
         "caught_by": ['um:stats_test_render_yields'],
         "kernels": "um",
-        "edits": [(" + nr * MOD_STATS_ROW_BYTES + READ_ONCE(s->name_excess);",
+        "edits": [(" + nr * MOD_STATS_ROW_BYTES +\n\t\t       READ_ONCE(s->name_excess);",
                    " + nr * MOD_STATS_ROW_BYTES;")],
     },
     {
@@ -226,16 +228,18 @@ MUTATIONS = [
         "caught_by": ['e2e:stats.empty_file', 'e2e:stats.short_read', 'e2e:stats.huge_read'],
         "what": "a failed read counts the length asked for, whether or not a copy was made",
         "kernels": "e2e",
-        "edits": [("\tu64 wasted = info->hdr ? info->len : 0;\n",
-                   "\tu64 wasted = info->len ?: 1;\n")],
+        "file": INTERNAL,
+        "edits": [("\treturn info->hdr ? info->len : 0;\n",
+                   "\treturn info->len ?: 1;\n")],
     },
     {
         "name": "kread-bytes-halved",
-        "caught_by": ['e2e:stats.fault_read', 'e2e:stats.trace_event'],
+        "caught_by": ['e2e:stats.fault_read', 'e2e:trace.module_load_fail'],
         "what": "a failed read's bytes are halved on their way to the counter and the event",
         "kernels": "e2e",
-        "edits": [("\tu64 wasted = info->hdr ? info->len : 0;\n",
-                   "\tu64 wasted = info->hdr ? info->len / 2 : 0;\n")],
+        "file": INTERNAL,
+        "edits": [("\treturn info->hdr ? info->len : 0;\n",
+                   "\treturn info->hdr ? info->len / 2 : 0;\n")],
     },
     {
         "name": "plain-failure-bytes-dropped",
@@ -284,8 +288,9 @@ MUTATIONS = [
         "caught_by": ['um:stats_test_hooks.kread of 1 byte, nothing allocated'],
         "what": "a refused init_module() adds its length to invalid_kread_bytes",
         "kernels": "um",
-        "edits": [("\tu64 wasted = info->hdr ? info->len : 0;\n",
-                   "\tu64 wasted = info->len;\n")],
+        "file": INTERNAL,
+        "edits": [("\treturn info->hdr ? info->len : 0;\n",
+                   "\treturn info->len;\n")],
     },
     {
         "name": "escape-white-space-only",
@@ -310,7 +315,7 @@ MUTATIONS = [
         "caught_by": ['um:stats_test_cap'],
         "what": "a full list allocates and frees an entry for every new name",
         "kernels": "um",
-        "edits": [("\t\tif (READ_ONCE(s->nr_tracked) >= s->max_tracked)\n\t\t\treturn false;\n",
+        "edits": [("\tif (READ_ONCE(s->nr_tracked) >= s->max_tracked)\n\t\treturn false;\n",
                    "")],
     },
     {
@@ -318,8 +323,8 @@ MUTATIONS = [
         "caught_by": ['um:stats_test_cap_race'],
         "what": "a name allocated while the list filled up is added past the cap",
         "kernels": "um",
-        "edits": [("\t\tif (!e && new && s->nr_tracked < s->max_tracked) {\n",
-                   "\t\tif (!e && new) {\n")],
+        "edits": [("\tif (e || !names || s->nr_tracked >= s->max_tracked)\n",
+                   "\tif (e || !names)\n")],
     },
     {
         "name": "reset-takes-y",
@@ -334,8 +339,28 @@ MUTATIONS = [
         "caught_by": ['um:stats_test_reasons', 'um:stats_test_golden'],
         "what": "the table lists the oldest name first",
         "kernels": "um",
-        "edits": [("\t\t\tlist_add_rcu(&new->list, &s->failed);\n",
-                   "\t\t\tlist_add_tail_rcu(&new->list, &s->failed);\n")],
+        "edits": [("\tlist_add_rcu(&new->list, &s->failed);\n",
+                   "\tlist_add_tail_rcu(&new->list, &s->failed);\n")],
+    },
+    {
+        "name": "eager-hash-table",
+        "caught_by": ['um:stats_test_table'],
+        "what": "every window has its hash table from the start, as upstream's list sat in .bss",
+        "kernels": "um",
+        "edits": [("\tINIT_LIST_HEAD(&s->failed);\n\ts->max_tracked = max_tracked;\n",
+                   "\tINIT_LIST_HEAD(&s->failed);\n"
+                   "\trcu_assign_pointer(s->names, kvcalloc(MOD_STATS_HASH_SIZE,\n"
+                   "\t\t\t\t\t\t  sizeof(struct hlist_head), GFP_KERNEL));\n"
+                   "\ts->max_tracked = max_tracked;\n")],
+    },
+    {
+        "name": "success-path-outside-rcu",
+        "caught_by": ['x86_64:kernel-log:suspicious RCU usage'],
+        "what": "a successful load takes the window without a read-side section",
+        "kernels": "x86_64",
+        "edits": [("\trcu_read_lock();\n\tstats_bump_loaded(rcu_dereference(*sp), total_size, text_size);\n"
+                   "\trcu_read_unlock();\n",
+                   "\tstats_bump_loaded(rcu_dereference(*sp), total_size, text_size);\n")],
     },
 ]
 

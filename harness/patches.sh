@@ -1,21 +1,39 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Turn patches/series plus the overlay into a git format-patch series
-# against the base, then check that it applies with git am to a fresh base.
-# patches/files says which commit carries each overlay file.
+# make patches: the series under patches/ as git format-patch output
+# against the base, with a cover letter, after checking every step.
+#
+#  1. Commits patches/series, in order, with git am in a scratch repository
+#     seeded with the base's version of every file the series touches.
+#  2. Checks that the fully applied series equals the overlay, file by
+#     file: the overlay's files are the final state of the series.
+#  3. Builds every step in four configurations and runs the KUnit suite at
+#     every step that has it (harness/series-steps.sh); stops at the first
+#     step that breaks.
+#  4. Writes the series with git format-patch, signed off by the submitter,
+#     and a cover letter from patches/cover-letter, To/Cc from
+#     scripts/get_maintainer.pl.
+#  5. Applies the result with git am to a fresh base and compares again.
 # The last line of output is the folder that holds the series.
 #
-# Every commit is authored and signed off by the submitter: git config
-# user.name and user.email, as git format-patch -s would sign. Without them
-# it refuses; it never invents an identity. --unsigned (for make test on a
-# machine without one) makes the same series without author or sign-off of
-# anyone's, to check that it applies: not for sending.
-# Usage: patches.sh [--unsigned]
+# The submitter is git config user.name and user.email, as git format-patch
+# -s signs. Without them it refuses; it never invents an identity.
+# --unsigned (for make test on a machine without one) makes the same series
+# without an author or sign-off of anyone's, to check it: not for sending.
+# --no-steps skips step 3.
+# Usage: patches.sh [--unsigned] [--no-steps]
 
 . "$(dirname "$0")/lib.sh"
 
 unsigned=
-[ "${1:-}" = --unsigned ] && unsigned=1
+steps=1
+for a in "$@"; do
+	case $a in
+	--unsigned) unsigned=1 ;;
+	--no-steps) steps= ;;
+	*) die "unknown option '$a' (usage: patches.sh [--unsigned] [--no-steps])" ;;
+	esac
+done
 name=$(git -C "$TOP" config user.name || true)
 email=$(git -C "$TOP" config user.email || true)
 if [ -z "$unsigned" ] && { [ -z "$name" ] || [ -z "$email" ]; }; then
@@ -27,80 +45,69 @@ if [ -n "$unsigned" ]; then
 	email="nobody@invalid"
 fi
 
-prepared_tree >/dev/null
+tree=$(prepared_tree)
 base=$(cat "$BUILD/base.path")
 [ -d "$base" ] || die "cannot find the base tree (got '$base')"
 repo=$BUILD/patches-repo
 outdir=$BUILD/patches
 cd "$TOP"
+[ -f patches/cover-letter ] || die "patches/cover-letter is missing"
 
-stage 1/3 "mapping overlay files to commits"
-mapfile -t overlay <"$BUILD/overlay.list"
-unmapped=$(for f in "${overlay[@]}"; do
-	grep -qE "^$f[[:space:]]" patches/files || printf '%s ' "$f"
-done)
-[ -z "$unmapped" ] || die "patches/files does not name a commit for: $unmapped"
-
-# Every file the series touches, as the base has it.
-mapfile -t touched < <( {
-	grep -h '^+++ b/' patches/*.patch | sed 's|^+++ b/||'
-	printf '%s\n' "${overlay[@]}"
-} | sort -u)
-
-# seed_repo DIR: a git repository holding the base's version of every file
-# the series touches, committed as "base".
-seed_repo()
-{
-	local dir=$1 f
-
-	mkdir -p "$dir"
-	git -C "$dir" init -q
-	git -C "$dir" config user.name "$name"
-	git -C "$dir" config user.email "$email"
-	for f in "${touched[@]}"; do
-		if [ -f "$base/$f" ]; then
-			mkdir -p "$dir/$(dirname "$f")"
-			cp "$base/$f" "$dir/$f"
-		fi
-	done
-	git -C "$dir" add -A
-	git -C "$dir" commit -q -m "base" || die "nothing of the base to commit in $dir"
-}
-
-stage 2/3 "committing the series in a scratch repository"
+stage 1/5 "committing patches/series in a scratch repository"
+# shellcheck source=harness/series-lib.sh
+. "$TOP/harness/series-lib.sh"
 rm -rf "$repo" "$outdir"
-seed_repo "$repo"
-git -C "$repo" tag base
-while read -r p _; do
-	case "$p" in ''|'#'*) continue ;; esac
-	# The patches carry no author: the submitter is.
-	{ printf 'From: %s <%s>\n' "$name" "$email"; cat "$TOP/patches/$p"; } |
-		git -C "$repo" am -q --keep-non-patch ||
-		die "git am failed on patches/$p"
-	grep -E "[[:space:]]$p\$" patches/files | while read -r f _; do
-		mkdir -p "$repo/$(dirname "$f")"
-		cp "$TOP/$f" "$repo/$f"
-		git -C "$repo" add "$f"
-	done
-	git -C "$repo" commit -q --amend --no-edit
-done <patches/series
+series_repo "$repo" "$name" "$email"
+n=$(git -C "$repo" rev-list --count base..HEAD)
+echo "    $n commits"
 
-if [ -n "$unsigned" ]; then
-	git -C "$repo" format-patch -q -o "$outdir" base..HEAD
+stage 2/5 "comparing the fully applied series with the overlay"
+series_equals_overlay "$repo" ||
+	die "the series and the overlay differ (above); fold the change into the patch it belongs to: harness/series.sh import, edit, export"
+echo "    $(wc -l <"$BUILD/overlay.list") overlay files, each as the last patch leaves it"
+
+if [ -n "$steps" ]; then
+	stage 3/5 "building each of the $n steps"
+	"$TOP/harness/series-steps.sh" "$repo" || die "a step of the series breaks (above)"
 else
-	git -C "$repo" format-patch -q -s -o "$outdir" base..HEAD
+	stage 3/5 "building each step: skipped (--no-steps)"
 fi
-n=$(ls "$outdir"/*.patch | wc -l)
 
-stage 3/3 "checking that the $n patches apply with git am to a fresh base"
+stage 4/5 "git format-patch with a cover letter"
+sign=(-s)
+[ -z "$unsigned" ] || sign=()
+git -C "$repo" format-patch -q "${sign[@]}" --cover-letter -o "$outdir" base..HEAD
+cover=$outdir/0000-cover-letter.patch
+[ -f "$cover" ] || die "git format-patch wrote no cover letter"
+mapfile -t series < <(ls "$outdir"/*.patch | grep -v '/0000-cover-letter\.patch$')
+# Maintainers of what the series touches go in To:, the rest in Cc:.
+(cd "$tree" && perl scripts/get_maintainer.pl --no-git --no-git-fallback --rolestats \
+	"${series[@]}" 2>/dev/null) >"$BUILD/patches-maintainers" || true
+to=$(grep -E '\((maintainer|supporter):' "$BUILD/patches-maintainers" | sed 's/ (.*//' | paste -sd, | sed 's/,/, /g')
+cc=$(grep -vE '\((maintainer|supporter):' "$BUILD/patches-maintainers" | sed 's/ (.*//' | paste -sd, | sed 's/,/, /g')
+[ -n "$to" ] || die "scripts/get_maintainer.pl named no maintainer for the series"
+python3 - "$cover" "$TOP/patches/cover-letter" "$to" "$cc" <<'EOF'
+import sys
+path, letter, to, cc = sys.argv[1:]
+text = open(path).read()
+subject, _, blurb = open(letter).read().partition("\n\n")
+if "*** SUBJECT HERE ***" not in text or "*** BLURB HERE ***" not in text:
+    sys.exit("git format-patch wrote no cover letter template")
+text = text.replace("*** SUBJECT HERE ***", subject.strip())
+text = text.replace("*** BLURB HERE ***", blurb.rstrip("\n"))
+head, sep, body = text.partition("\n\n")
+head += "\nTo: " + to + ("\nCc: " + cc if cc else "")
+open(path, "w").write(head + sep + body)
+EOF
+total=$(ls "$outdir"/*.patch | wc -l)
+
+stage 5/5 "checking that the $total files apply with git am to a fresh base"
 check=$BUILD/patches-check
 rm -rf "$check"
-seed_repo "$check"
-git -C "$check" am -q "$outdir"/*.patch ||
+seed_repo "$check" "$name" "$email"
+git -C "$check" am -q "${series[@]}" ||
 	die "the generated series does not apply with git am"
-for f in "${overlay[@]}"; do
-	cmp -s "$check/$f" "$TOP/$f" || die "after git am, $f differs from the overlay"
-done
+series_equals_overlay "$check" || die "after git am, the tree differs from the overlay"
 rm -rf "$check"
-echo "    $n patches"
+echo "    cover letter and $((total - 1)) patches"
 echo "$outdir"

@@ -44,11 +44,7 @@ static void bench_fail(unsigned int i)
 	try_add_failed_module(name, FAIL_DUP_MOD_BECOMING);
 #endif
 	mutex_unlock(&module_mutex);
-#ifdef MODSTATS_OURS
-	mod_stat_bump_becoming(&info, 0, -EEXIST);
-#else
 	mod_stat_bump_becoming(&info, 0);
-#endif
 }
 
 /* The statistics side of one successful load, in each kernel's own code. */

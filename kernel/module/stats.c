@@ -2,12 +2,14 @@
 /*
  * Module loading statistics: what loading modules cost, and what was thrown
  * away because a load failed.
+ *
+ * Copyright (C) 2023 Luis Chamberlain <mcgrof@kernel.org>
  */
 
 #include <linux/atomic.h>
 #include <linux/bitops.h>
 #include <linux/debugfs.h>
-#include <linux/hashtable.h>
+#include <linux/hash.h>
 #include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -23,9 +25,7 @@
 #include <linux/string_helpers.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
-#include <linux/vmalloc.h>
 #include <kunit/static_stub.h>
-#include <trace/events/module.h>
 #include <uapi/linux/module.h>
 
 #include "internal.h"
@@ -135,12 +135,17 @@
  *     in progress, waited for it and returned its result. They waste no
  *     memory and are not failures, but each was a redundant request.
  *
- * After the counters and averages, ``stats`` has three lines that upstream
- * kernels before this one did not print: "Untracked dup failures", "Merged
- * loads" and "Window start ns". Then comes the table of duplicate failures,
- * newest name first, as it always was: a name's place is set when it is
- * first recorded, by a failure or a merged load, and later failures do not
- * move it. Names that only had merged loads are not in the table.
+ * After the counters and averages, ``stats`` has lines that older kernels
+ * did not print, "label<TAB>value" like the others:
+ *
+ *   * "Untracked dup failures": untracked_dup_failures;
+ *   * "Merged loads": merged_loads;
+ *   * "Window start ns": when the measurement window began (see reset below).
+ *
+ * Then comes the table of duplicate failures, newest name first, as it
+ * always was: a name's place is set when it is first recorded, by a failure
+ * or a merged load, and later failures do not move it. Names that only had
+ * merged loads are not in the table.
  *
  * ``dup_failures`` lists the same names with who and when, and the names
  * that had merged loads, in the same order. Its first line is a version,
@@ -162,10 +167,11 @@
  * end.
  *
  * Each failure counted above also fires the module:module_load_fail trace
- * event, in the failing task, with the name if it was read, the stage, the
- * bytes wasted and the error that the load returns: -EEXIST or -EBUSY for a
- * duplicate, any other error for other failures, including -ERESTARTSYS when
- * a signal interrupted a load that waited for another one.
+ * event, from main.c and whether or not the statistics are built, in the
+ * failing task, with the name if it was read, the stage, the bytes wasted
+ * and the error that the load returns: -EEXIST or -EBUSY for a duplicate,
+ * any other error for other failures, including -ERESTARTSYS when a signal
+ * interrupted a load that waited for another one.
  *
  * Writing ``1`` (with or without a newline) to ``reset`` (root only) starts a
  * new measurement window: every counter and both lists start again from
@@ -262,10 +268,12 @@ static_assert(ARRAY_SIZE(mod_fail_reason_names) == MOD_FAIL_REASONS + 1);
  * The most module names listed at once. A distribution kernel ships about
  * 6,000 modules; on 64-bit without lock debugging an entry takes 128 bytes
  * of slab for a name of up to 15 characters and 192 bytes for a longer one,
- * so a full list takes 3 MiB at most, besides the hash table of a window.
+ * so a full list takes 3 MiB at most. The hash table of 4096 heads, 32 KiB
+ * on 64-bit, is allocated with the first name.
  */
 #define MOD_STATS_MAX_TRACKED	16384
 #define MOD_STATS_HASH_BITS	12
+#define MOD_STATS_HASH_SIZE	(1U << MOD_STATS_HASH_BITS)
 
 #define MOD_FAIL_NR_REASONS	(FAIL_DUP_MOD_LOAD + 1)
 
@@ -325,7 +333,8 @@ static_assert(MODULE_NAME_LEN - 1 <= U8_MAX);
  * @max_tracked: most entries @failed may hold
  * @since_ns: CLOCK_BOOTTIME when this measurement window began, 0 at boot
  * @failed: duplicate failures by name, newest first (RCU list)
- * @names: the same entries, hashed by name (RCU list)
+ * @names: the same entries, hashed by name (RCU lists), in a table of
+ *	%MOD_STATS_HASH_SIZE heads allocated with the first entry
  *
  * The kernel has one instance per measurement window; tests build their own.
  */
@@ -339,7 +348,7 @@ struct mod_stats {
 	unsigned int max_tracked;
 	u64 since_ns;
 	struct list_head failed;
-	DECLARE_HASHTABLE(names, MOD_STATS_HASH_BITS);
+	struct hlist_head __rcu *names;
 };
 
 /* The window from boot to the first reset. */
@@ -367,7 +376,6 @@ static void stats_init(struct mod_stats *s, unsigned int max_tracked)
 {
 	spin_lock_init(&s->lock);
 	INIT_LIST_HEAD(&s->failed);
-	hash_init(s->names);
 	s->max_tracked = max_tracked;
 }
 
@@ -378,8 +386,9 @@ static void stats_free(struct mod_stats *s)
 
 	list_for_each_entry_safe(e, tmp, &s->failed, list)
 		kfree(e);
+	kvfree(rcu_dereference_protected(s->names, true));
 	if (s != &mod_stats_boot)
-		vfree(s);
+		kfree(s);
 }
 
 static void stats_add(struct mod_stats *s, enum mod_stat_item count,
@@ -387,25 +396,6 @@ static void stats_add(struct mod_stats *s, enum mod_stat_item count,
 {
 	atomic64_inc(&s->counters[count]);
 	atomic64_add(nbytes, &s->counters[bytes]);
-}
-
-/* Bytes of the compressed file behind @info, if it was one. */
-static u64 stats_compressed_len(const struct load_info *info, int flags)
-{
-#ifdef CONFIG_MODULE_DECOMPRESS
-	if (flags & MODULE_INIT_COMPRESSED_FILE)
-		return info->compressed_len;
-#endif
-	return 0;
-}
-
-/*
- * Bytes a failed load allocated and freed: the module read from userspace,
- * the final allocation too if it got that far, and the compressed file.
- */
-static u64 stats_wasted(const struct load_info *info, u64 compressed, bool laid_out)
-{
-	return (u64)info->len * (laid_out ? 2 : 1) + compressed;
 }
 
 /* A separate function so that tests can make names collide. */
@@ -416,15 +406,22 @@ static u32 stats_hash(const char *name, size_t len)
 	return full_name_hash(NULL, name, len);
 }
 
+#define stats_names(s)	srcu_dereference_check((s)->names, &mod_stats_srcu,	\
+						       lockdep_is_held(&(s)->lock))
+
 /* Called inside mod_stats_srcu, or with @s->lock held. */
 static struct mod_fail_load *stats_lookup(struct mod_stats *s, const char *name,
 					  size_t len, u32 hash)
 {
+	struct hlist_head *names = stats_names(s);
 	struct mod_fail_load *e;
 
-	hash_for_each_possible_rcu(s->names, e, hnode, hash,
-				   srcu_read_lock_held(&mod_stats_srcu) ||
-				   lockdep_is_held(&s->lock)) {
+	/* No table yet: no name has been recorded. */
+	if (!names)
+		return NULL;
+	hlist_for_each_entry_srcu(e, &names[hash_32(hash, MOD_STATS_HASH_BITS)], hnode,
+				  srcu_read_lock_held(&mod_stats_srcu) ||
+				  lockdep_is_held(&s->lock)) {
 		if (e->hash == hash && e->len == len && !memcmp(e->name, name, len))
 			return e;
 	}
@@ -512,6 +509,47 @@ static unsigned int mod_fail_reasons(struct mod_fail_load *e)
 	return mask;
 }
 
+/* A separate function so that tests can make it fail. */
+static struct hlist_head *stats_alloc_names(void)
+{
+	KUNIT_STATIC_STUB_REDIRECT(stats_alloc_names);
+
+	/* Empty heads are all zeroes. A failure is counted as untracked. */
+	return kvcalloc(MOD_STATS_HASH_SIZE, sizeof(struct hlist_head),
+			GFP_KERNEL | __GFP_NOWARN);
+}
+
+/*
+ * Publish @new, counted, unless another task added its name first or the
+ * list is full. Takes over *@table, the table of the window's first name,
+ * if @s has none yet. Returns the entry now listed under the name, or NULL.
+ */
+static struct mod_fail_load *stats_insert(struct mod_stats *s, struct mod_fail_load *new,
+					  struct hlist_head **table, size_t len, u32 hash)
+{
+	struct hlist_head *names;
+	struct mod_fail_load *e;
+
+	lockdep_assert_held(&s->lock);
+	if (*table && !rcu_access_pointer(s->names)) {
+		rcu_assign_pointer(s->names, *table);
+		*table = NULL;
+	}
+	e = stats_lookup(s, new->name, len, hash);
+	names = stats_names(s);
+	if (e || !names || s->nr_tracked >= s->max_tracked)
+		return e;
+
+	new->hash = hash;
+	hlist_add_head_rcu(&new->hnode, &names[hash_32(hash, MOD_STATS_HASH_BITS)]);
+	list_add_rcu(&new->list, &s->failed);
+	WRITE_ONCE(s->nr_tracked, s->nr_tracked + 1);
+	WRITE_ONCE(s->name_bytes, s->name_bytes + len);
+	if (len > MOD_STATS_NAME_COLS)
+		WRITE_ONCE(s->name_excess, s->name_excess + len - MOD_STATS_NAME_COLS);
+	return new;
+}
+
 /*
  * Count @ev under @name, adding the name if it is new. Returns false if the
  * name is new and could not be added: the list is full or memory is short.
@@ -522,41 +560,39 @@ static bool stats_record(struct mod_stats *s, const char *name,
 {
 	size_t len = strnlen(name, MODULE_NAME_LEN - 1);
 	u32 hash = stats_hash(name, len);
+	struct hlist_head *table = NULL;
 	struct mod_fail_load *e, *new;
 
 	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&mod_stats_srcu),
 			 "module stats recorded outside mod_stats_srcu");
 	e = stats_lookup(s, name, len, hash);
-	if (!e) {
-		/* A full list allocates nothing; the count is checked again below. */
-		if (READ_ONCE(s->nr_tracked) >= s->max_tracked)
-			return false;
-		/* A new name: allocate outside the lock, then look again. */
-		new = mod_fail_alloc(name, len);
-
-		spin_lock(&s->lock);
-		e = stats_lookup(s, name, len, hash);
-		if (!e && new && s->nr_tracked < s->max_tracked) {
-			new->hash = hash;
-			/* Counted before it is published, so no reader sees a zero. */
-			mod_fail_count(new, ev);
-			hash_add_rcu(s->names, &new->hnode, hash);
-			list_add_rcu(&new->list, &s->failed);
-			WRITE_ONCE(s->nr_tracked, s->nr_tracked + 1);
-			WRITE_ONCE(s->name_bytes, s->name_bytes + len);
-			if (len > MOD_STATS_NAME_COLS)
-				WRITE_ONCE(s->name_excess,
-					   s->name_excess + len - MOD_STATS_NAME_COLS);
-			spin_unlock(&s->lock);
-			return true;
-		}
-		spin_unlock(&s->lock);
-		kfree(new);
-		if (!e)
-			return false;
+	if (e) {
+		mod_fail_count(e, ev);
+		return true;
 	}
-	mod_fail_count(e, ev);
-	return true;
+	/* A full list allocates nothing; the count is checked again below. */
+	if (READ_ONCE(s->nr_tracked) >= s->max_tracked)
+		return false;
+	/* A new name: allocate outside the lock, then look again. */
+	if (!rcu_access_pointer(s->names))
+		table = stats_alloc_names();
+	new = mod_fail_alloc(name, len);
+	/* Counted before it can be published, so no reader sees a zero. */
+	if (new)
+		mod_fail_count(new, ev);
+
+	spin_lock(&s->lock);
+	e = new ? stats_insert(s, new, &table, len, hash) : stats_lookup(s, name, len, hash);
+	spin_unlock(&s->lock);
+
+	kvfree(table);
+	if (e != new) {
+		kfree(new);
+		/* Another task added the name meanwhile: count the failure there. */
+		if (e)
+			mod_fail_count(e, ev);
+	}
+	return e;
 }
 
 static void stats_add_failed(struct mod_stats *s, const char *name,
@@ -593,33 +629,24 @@ static void stats_bump_loaded(struct mod_stats *s, unsigned int total_size,
 	atomic64_add(text_size, &s->counters[MOD_STAT_TOTAL_TEXT_SIZE]);
 }
 
-/*
- * Each failed load is counted at one stage and, at that moment, reported by
- * the module_load_fail trace event, so that a tracer can see who called.
- */
-static void stats_bump_kread(struct mod_stats *s, const struct load_info *info, int err)
+static void stats_bump_kread(struct mod_stats *s, const struct load_info *info)
 {
-	/* The copy was allocated, and has been freed, if @info->hdr is set. */
-	u64 wasted = info->hdr ? info->len : 0;
-
-	stats_add(s, MOD_STAT_FAILED_KREADS, MOD_STAT_INVALID_KREAD_BYTES, wasted);
-	trace_module_load_fail("", MODULE_LOAD_FAIL_KREAD, wasted, err);
+	stats_add(s, MOD_STAT_FAILED_KREADS, MOD_STAT_INVALID_KREAD_BYTES,
+		  load_info_read_wasted(info));
 }
 
-static void stats_bump_decompress(struct mod_stats *s, unsigned long len, int err)
+static void stats_bump_decompress(struct mod_stats *s, unsigned long len)
 {
 	stats_add(s, MOD_STAT_FAILED_DECOMPRESS, MOD_STAT_INVALID_DECOMPRESS_BYTES, len);
-	trace_module_load_fail("", MODULE_LOAD_FAIL_DECOMPRESS, len, err);
 }
 
 /*
- * A load that failed at @stage wasted @wasted bytes. If it was a duplicate,
- * its name is recorded too, in the same window as the stage counter, so
- * that a reset never puts the two in different windows.
+ * A load that failed wasted @wasted bytes. If it was a duplicate, its name
+ * is recorded too, in the same window as the stage counter, so that a reset
+ * never puts the two in different windows.
  */
 static void stats_bump_failed(struct mod_stats *s, const struct load_info *info,
-			      enum mod_stat_item count, enum mod_stat_item bytes,
-			      enum module_load_fail_stage stage, u64 wasted, int err)
+			      enum mod_stat_item count, enum mod_stat_item bytes, u64 wasted)
 {
 	stats_add(s, count, bytes, wasted);
 	if (info->dup_name) {
@@ -627,23 +654,18 @@ static void stats_bump_failed(struct mod_stats *s, const struct load_info *info,
 		smp_mb__after_atomic();
 		stats_add_failed(s, info->dup_name, info->dup_reason, wasted);
 	}
-	trace_module_load_fail(info->name ?: "", stage, wasted, err);
 }
 
-static void stats_bump_invalid(struct mod_stats *s, const struct load_info *info,
-			       int flags, int err)
+static void stats_bump_invalid(struct mod_stats *s, const struct load_info *info, int flags)
 {
 	stats_bump_failed(s, info, MOD_STAT_FAILED_LOAD_MODULES, MOD_STAT_INVALID_MOD_BYTES,
-			  MODULE_LOAD_FAIL_LOAD,
-			  stats_wasted(info, stats_compressed_len(info, flags), true), err);
+			  load_info_wasted(info, flags, true));
 }
 
-static void stats_bump_becoming(struct mod_stats *s, const struct load_info *info,
-				int flags, int err)
+static void stats_bump_becoming(struct mod_stats *s, const struct load_info *info, int flags)
 {
 	stats_bump_failed(s, info, MOD_STAT_FAILED_BECOMING, MOD_STAT_INVALID_BECOMING_BYTES,
-			  MODULE_LOAD_FAIL_BECOMING,
-			  stats_wasted(info, stats_compressed_len(info, flags), false), err);
+			  load_info_wasted(info, flags, false));
 }
 
 /*
@@ -862,7 +884,7 @@ static int __stats_reset(struct mod_stats __rcu **sp, void (*retire)(struct mod_
 {
 	struct mod_stats *new, *old;
 
-	new = vzalloc(sizeof(*new));
+	new = kzalloc(sizeof(*new), GFP_KERNEL);
 	if (!new)
 		return -ENOMEM;
 	stats_init(new, MOD_STATS_MAX_TRACKED);
@@ -874,6 +896,7 @@ static int __stats_reset(struct mod_stats __rcu **sp, void (*retire)(struct mod_
 	mutex_unlock(&mod_stats_reset_lock);
 
 	/* Hooks and readers still in the old window finish with it first. */
+	synchronize_rcu();
 	synchronize_srcu(&mod_stats_srcu);
 	retire(old);
 	return 0;
@@ -888,48 +911,51 @@ static int stats_reset(struct mod_stats __rcu **sp)
  * The hooks below count in the window *@sp: &mod_stats_live for the
  * functions main.c calls, a private one for tests. Each takes the window
  * once, so that everything one call counts goes to the same window.
+ *
+ * A successful load only adds to counters, so it takes the window inside
+ * plain RCU, which costs nothing on most kernels, rather than SRCU with its
+ * full barriers; a reset waits for both. A failure may record a name, which
+ * allocates, so it takes SRCU.
  */
 static void stats_hook_loaded(struct mod_stats __rcu **sp, unsigned int total_size,
 			      unsigned int text_size)
 {
-	int idx = srcu_read_lock(&mod_stats_srcu);
-
-	stats_bump_loaded(stats_window(sp), total_size, text_size);
-	srcu_read_unlock(&mod_stats_srcu, idx);
+	rcu_read_lock();
+	stats_bump_loaded(rcu_dereference(*sp), total_size, text_size);
+	rcu_read_unlock();
 }
 
-static void stats_hook_kread(struct mod_stats __rcu **sp, const struct load_info *info,
-			     int err)
+static void stats_hook_kread(struct mod_stats __rcu **sp, const struct load_info *info)
 {
 	int idx = srcu_read_lock(&mod_stats_srcu);
 
-	stats_bump_kread(stats_window(sp), info, err);
+	stats_bump_kread(stats_window(sp), info);
 	srcu_read_unlock(&mod_stats_srcu, idx);
 }
 
-static void stats_hook_decompress(struct mod_stats __rcu **sp, unsigned long len, int err)
+static void stats_hook_decompress(struct mod_stats __rcu **sp, unsigned long len)
 {
 	int idx = srcu_read_lock(&mod_stats_srcu);
 
-	stats_bump_decompress(stats_window(sp), len, err);
+	stats_bump_decompress(stats_window(sp), len);
 	srcu_read_unlock(&mod_stats_srcu, idx);
 }
 
 static void stats_hook_becoming(struct mod_stats __rcu **sp, const struct load_info *info,
-				int flags, int err)
+				int flags)
 {
 	int idx = srcu_read_lock(&mod_stats_srcu);
 
-	stats_bump_becoming(stats_window(sp), info, flags, err);
+	stats_bump_becoming(stats_window(sp), info, flags);
 	srcu_read_unlock(&mod_stats_srcu, idx);
 }
 
 static void stats_hook_invalid(struct mod_stats __rcu **sp, const struct load_info *info,
-			       int flags, int err)
+			       int flags)
 {
 	int idx = srcu_read_lock(&mod_stats_srcu);
 
-	stats_bump_invalid(stats_window(sp), info, flags, err);
+	stats_bump_invalid(stats_window(sp), info, flags);
 	srcu_read_unlock(&mod_stats_srcu, idx);
 }
 
@@ -958,57 +984,53 @@ void mod_stat_bump_loaded(unsigned int total_size, unsigned int text_size)
  * mod_stat_bump_kread() - account a load that failed reading the module
  * @info: the load; @info->hdr is set if a copy of the module was allocated
  *	(and has been freed), and @info->len is then its size
- * @err: the error the load returns
  *
  * Context: Any context except NMI.
  */
-void mod_stat_bump_kread(const struct load_info *info, int err)
+void mod_stat_bump_kread(const struct load_info *info)
 {
-	stats_hook_kread(&mod_stats_live, info, err);
+	stats_hook_kread(&mod_stats_live, info);
 }
 
 /**
  * mod_stat_bump_decompress() - account a load that failed to decompress
  * @len: bytes of the compressed file that was read and freed
- * @err: the error the load returns
  *
  * Context: Any context except NMI.
  */
-void mod_stat_bump_decompress(unsigned long len, int err)
+void mod_stat_bump_decompress(unsigned long len)
 {
-	stats_hook_decompress(&mod_stats_live, len, err);
+	stats_hook_decompress(&mod_stats_live, len);
 }
 
 /**
  * mod_stat_bump_becoming() - account a load that failed before layout
  * @info: the load, with the length of the module read from userspace
  * @flags: the finit_module() flags of the load
- * @err: the error the load returns
  *
  * If try_add_failed_module() noted the load as a duplicate, its name is
  * recorded too.
  *
  * Context: Process context; may sleep to allocate the first entry of a name.
  */
-void mod_stat_bump_becoming(const struct load_info *info, int flags, int err)
+void mod_stat_bump_becoming(const struct load_info *info, int flags)
 {
-	stats_hook_becoming(&mod_stats_live, info, flags, err);
+	stats_hook_becoming(&mod_stats_live, info, flags);
 }
 
 /**
  * mod_stat_bump_invalid() - account a load that failed after layout
  * @info: the load, with the length of the module read from userspace
  * @flags: the finit_module() flags of the load
- * @err: the error the load returns
  *
  * If try_add_failed_module() noted the load as a duplicate, its name is
  * recorded too.
  *
  * Context: Process context; may sleep to allocate the first entry of a name.
  */
-void mod_stat_bump_invalid(const struct load_info *info, int flags, int err)
+void mod_stat_bump_invalid(const struct load_info *info, int flags)
 {
-	stats_hook_invalid(&mod_stats_live, info, flags, err);
+	stats_hook_invalid(&mod_stats_live, info, flags);
 }
 
 /**
@@ -1067,8 +1089,8 @@ void try_add_failed_module(const char *name, enum fail_dup_mod_reason reason,
  * points to, when it is first read. Entries are freed only after an SRCU
  * grace period, so SRCU alone protects the walk, which may reschedule.
  */
-static int stats_show_window(struct seq_file *m,
-			     void (*render)(struct mod_stats *s, struct seq_file *m))
+static int stats_show_file(struct seq_file *m,
+			   void (*render)(struct mod_stats *s, struct seq_file *m))
 {
 	struct mod_stats __rcu **sp = m->private;
 	int idx = srcu_read_lock(&mod_stats_srcu);
@@ -1102,7 +1124,7 @@ static size_t stats_file_size(struct mod_stats __rcu **sp, bool dups)
 
 static int mod_stats_show(struct seq_file *m, void *v)
 {
-	return stats_show_window(m, stats_render);
+	return stats_show_file(m, stats_render);
 }
 
 static int mod_stats_open(struct inode *inode, struct file *file)
@@ -1122,7 +1144,7 @@ static const struct file_operations mod_stats_fops = {
 
 static int mod_dups_show(struct seq_file *m, void *v)
 {
-	return stats_show_window(m, stats_render_dups);
+	return stats_show_file(m, stats_render_dups);
 }
 
 static int mod_dups_open(struct inode *inode, struct file *file)

@@ -28,7 +28,7 @@ static void stats_test_free(void *data)
 
 static struct mod_stats *stats_test_new(struct kunit *test, unsigned int max_tracked)
 {
-	struct mod_stats *s = vzalloc(sizeof(*s));
+	struct mod_stats *s = kzalloc(sizeof(*s), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	stats_init(s, max_tracked);
@@ -245,16 +245,16 @@ static void stats_test_hooks(struct kunit *test)
 		/* Only compared with NULL: the copy is gone. */
 		if (c->allocated)
 			info.hdr = (void *)stats_test_copy;
-		stats_bump_kread(s, &info, -ENOMEM);
+		stats_bump_kread(s, &info);
 		break;
 	case HOOK_DECOMPRESS:
-		stats_bump_decompress(s, CLEN, -EINVAL);
+		stats_bump_decompress(s, CLEN);
 		break;
 	case HOOK_BECOMING:
-		stats_bump_becoming(s, &info, c->flags, -EEXIST);
+		stats_bump_becoming(s, &info, c->flags);
 		break;
 	case HOOK_INVALID:
-		stats_bump_invalid(s, &info, c->flags, -EEXIST);
+		stats_bump_invalid(s, &info, c->flags);
 		break;
 	}
 
@@ -350,13 +350,13 @@ static void stats_test_golden(struct kunit *test)
 	stats_bump_loaded(s, 2001, 500);
 	info.hdr = (void *)stats_test_copy;
 	info.len = 4096;
-	stats_bump_kread(s, &info, -ENOMEM);
+	stats_bump_kread(s, &info);
 	info.hdr = NULL;
-	stats_bump_decompress(s, 777, -EINVAL);
+	stats_bump_decompress(s, 777);
 	info.len = 1000;
-	stats_bump_becoming(s, &info, 0, -EEXIST);
+	stats_bump_becoming(s, &info, 0);
 	info.len = 500;
-	stats_bump_invalid(s, &info, 0, -EEXIST);
+	stats_bump_invalid(s, &info, 0);
 	stats_test_fail(s, "alpha", FAIL_DUP_MOD_BECOMING);
 	stats_test_fail(s, "beta", FAIL_DUP_MOD_LOAD);
 	stats_test_fail(s, "alpha", FAIL_DUP_MOD_BECOMING);
@@ -503,7 +503,7 @@ static size_t stats_test_read_file(struct kunit *test, const struct file_operati
 		/* Change the statistics mid-read: the reader must not see it. */
 		s = rcu_dereference_protected(*sp, true);
 		stats_test_fail(s, "changed_mid_read", FAIL_DUP_MOD_LOAD);
-		stats_bump_decompress(s, 1, -EINVAL);
+		stats_bump_decompress(s, 1);
 	} while (n > 0 && pos < size);
 
 	fops->release(inode, file);
@@ -613,7 +613,7 @@ static void stats_test_cap(struct kunit *test)
 	stats_test_fail(s, "d", FAIL_DUP_MOD_BECOMING);
 	kunit_deactivate_static_stub(test, mod_fail_alloc);
 	KUNIT_EXPECT_EQ(test, stats_test_allocs, 0);
-	stats_bump_becoming(s, &info, 0, -EEXIST);
+	stats_bump_becoming(s, &info, 0);
 
 	KUNIT_EXPECT_EQ(test, s->nr_tracked, 3);
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_UNTRACKED_DUPS), 3);
@@ -677,7 +677,7 @@ static void stats_test_alloc_failure(struct kunit *test)
 	struct mod_fail_load *e;
 	struct load_info info = { .hdr = (void *)stats_test_copy, .len = 10 };
 
-	stats_bump_kread(s, &info, -ENOMEM);
+	stats_bump_kread(s, &info);
 	stats_test_fail(s, "kept", FAIL_DUP_MOD_BECOMING);
 
 	kunit_activate_static_stub(test, mod_fail_alloc, stats_test_alloc_fails);
@@ -701,6 +701,50 @@ static void stats_test_alloc_failure(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_UNTRACKED_DUPS), 2);
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_FAILED_KREADS), 1);
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_KREAD_BYTES), 10);
+}
+
+static struct hlist_head *stats_test_no_table(void)
+{
+	return NULL;
+}
+
+/*
+ * The hash table is allocated with a window's first name, not before: a
+ * window without duplicates costs no table, and one whose table cannot be
+ * allocated counts its failures as untracked until one can.
+ */
+static void stats_test_table(struct kunit *test)
+{
+	struct mod_stats *s = stats_test_new(test, 16);
+	struct load_info info = { .len = 100 };
+
+	stats_bump_loaded(s, 1000, 300);
+	stats_bump_becoming(s, &info, 0);
+	stats_test_add_merged(s, "", 1);
+	KUNIT_EXPECT_NULL(test, rcu_access_pointer(s->names));
+	KUNIT_EXPECT_NULL(test, stats_test_find(s, "none"));
+	KUNIT_EXPECT_NULL(test, strstr(stats_test_render(test, s, PAGE_SIZE), "Duplicate"));
+
+	kunit_activate_static_stub(test, stats_alloc_names, stats_test_no_table);
+	stats_test_fail(s, "first", FAIL_DUP_MOD_BECOMING);
+	kunit_deactivate_static_stub(test, stats_alloc_names);
+	KUNIT_EXPECT_NULL(test, rcu_access_pointer(s->names));
+	KUNIT_EXPECT_EQ(test, s->nr_tracked, 0);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_UNTRACKED_DUPS), 1);
+
+	stats_test_fail(s, "first", FAIL_DUP_MOD_LOAD);
+	KUNIT_EXPECT_NOT_NULL(test, rcu_access_pointer(s->names));
+	KUNIT_EXPECT_EQ(test, s->nr_tracked, 1);
+	KUNIT_ASSERT_NOT_NULL(test, stats_test_find(s, "first"));
+	KUNIT_EXPECT_EQ(test, mod_fail_total(stats_test_find(s, "first")), 1);
+
+	/* The second name finds the table and needs none of its own. */
+	kunit_activate_static_stub(test, stats_alloc_names, stats_test_no_table);
+	stats_test_fail(s, "second", FAIL_DUP_MOD_LOAD);
+	kunit_deactivate_static_stub(test, stats_alloc_names);
+	KUNIT_EXPECT_EQ(test, s->nr_tracked, 2);
+	KUNIT_EXPECT_NOT_NULL(test, stats_test_find(s, "second"));
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_UNTRACKED_DUPS), 1);
 }
 
 static const char dups_header[] =
@@ -739,7 +783,7 @@ static const char reset_text[] =
 static void stats_test_reset(struct kunit *test)
 {
 	struct mod_stats __rcu **sp = kunit_kzalloc(test, sizeof(*sp), GFP_KERNEL);
-	struct mod_stats *s = vzalloc(sizeof(*s));
+	struct mod_stats *s = kzalloc(sizeof(*s), GFP_KERNEL);
 	size_t size = 4 * PAGE_SIZE;
 	char *out = stats_test_buf(test, size);
 	struct load_info info = { .len = 4096 };
@@ -757,7 +801,7 @@ static void stats_test_reset(struct kunit *test)
 	kunit_activate_static_stub(test, stats_now, stats_test_now);
 
 	stats_bump_loaded(s, 1000, 300);
-	stats_bump_becoming(s, &info, 0, -EEXIST);
+	stats_bump_becoming(s, &info, 0);
 	stats_test_fail(s, "before_reset", FAIL_DUP_MOD_BECOMING);
 	before = stats_test_render(test, s, size);
 
@@ -908,106 +952,6 @@ static void stats_test_merged(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, strstr(stats_test_render(test, s, PAGE_SIZE), "other"));
 }
 
-/* What a load path hook reported through trace_module_load_fail(). */
-struct stats_trace_rec {
-	struct task_struct *task;
-	int calls;
-	char name[MODULE_NAME_LEN];
-	enum module_load_fail_stage stage;
-	u64 wasted;
-	int err;
-};
-
-static void stats_test_probe(void *data, const char *name,
-			     enum module_load_fail_stage stage, u64 wasted, int err)
-{
-	struct stats_trace_rec *rec = data;
-
-	/* Only this test's: modules may fail to load meanwhile. */
-	if (current != rec->task)
-		return;
-	rec->calls++;
-	strscpy(rec->name, name, sizeof(rec->name));
-	rec->stage = stage;
-	rec->wasted = wasted;
-	rec->err = err;
-}
-
-static void stats_test_unregister_probe(void *data)
-{
-	unregister_trace_module_load_fail(stats_test_probe, data);
-	tracepoint_synchronize_unregister();
-}
-
-/* Every failure the hooks count fires module_load_fail once, as counted. */
-static void stats_test_trace_event(struct kunit *test)
-{
-	struct mod_stats *s = stats_test_new(test, 16);
-	struct load_info info = { .name = "trace_mod", .len = 5000 };
-	struct stats_trace_rec *rec;
-	int idx;
-
-	if (!IS_ENABLED(CONFIG_TRACEPOINTS))
-		kunit_skip(test, "needs CONFIG_TRACEPOINTS");
-	rec = kunit_kzalloc(test, sizeof(*rec), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, rec);
-	rec->task = current;
-	KUNIT_ASSERT_EQ(test, 0, register_trace_module_load_fail(stats_test_probe, rec));
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, stats_test_unregister_probe,
-							   rec));
-
-	stats_bump_becoming(s, &info, 0, -EEXIST);
-	KUNIT_EXPECT_EQ(test, rec->calls, 1);
-	KUNIT_EXPECT_STREQ(test, rec->name, "trace_mod");
-	KUNIT_EXPECT_EQ(test, rec->stage, MODULE_LOAD_FAIL_BECOMING);
-	KUNIT_EXPECT_EQ(test, rec->wasted, 5000);
-	KUNIT_EXPECT_EQ(test, rec->err, -EEXIST);
-
-	stats_bump_invalid(s, &info, 0, -EBUSY);
-	KUNIT_EXPECT_EQ(test, rec->calls, 2);
-	KUNIT_EXPECT_EQ(test, rec->stage, MODULE_LOAD_FAIL_LOAD);
-	KUNIT_EXPECT_EQ(test, rec->wasted, 10000);
-	KUNIT_EXPECT_EQ(test, rec->err, -EBUSY);
-
-	/* Before the name is read, and a failed ELF check, give no name. */
-	info.name = NULL;
-	stats_bump_becoming(s, &info, 0, -ENOEXEC);
-	KUNIT_EXPECT_EQ(test, rec->calls, 3);
-	KUNIT_EXPECT_STREQ(test, rec->name, "");
-	KUNIT_EXPECT_EQ(test, rec->err, -ENOEXEC);
-
-	info.hdr = (void *)stats_test_copy;
-	info.len = 4096;
-	stats_bump_kread(s, &info, -EFBIG);
-	KUNIT_EXPECT_EQ(test, rec->calls, 4);
-	KUNIT_EXPECT_EQ(test, rec->stage, MODULE_LOAD_FAIL_KREAD);
-	KUNIT_EXPECT_EQ(test, rec->wasted, 4096);
-	KUNIT_EXPECT_EQ(test, rec->err, -EFBIG);
-
-	stats_bump_decompress(s, 777, -EINVAL);
-	KUNIT_EXPECT_EQ(test, rec->calls, 5);
-	KUNIT_EXPECT_EQ(test, rec->stage, MODULE_LOAD_FAIL_DECOMPRESS);
-	KUNIT_EXPECT_EQ(test, rec->wasted, 777);
-
-	/* A duplicate fires once, at its stage, with its error. */
-	info.hdr = NULL;
-	info.name = "trace_dup";
-	try_add_failed_module("trace_dup", FAIL_DUP_MOD_BECOMING, &info);
-	idx = srcu_read_lock(&mod_stats_srcu);
-	stats_bump_becoming(s, &info, 0, -EBUSY);
-	srcu_read_unlock(&mod_stats_srcu, idx);
-	KUNIT_EXPECT_EQ(test, rec->calls, 6);
-	KUNIT_EXPECT_STREQ(test, rec->name, "trace_dup");
-	KUNIT_EXPECT_EQ(test, rec->stage, MODULE_LOAD_FAIL_BECOMING);
-	KUNIT_EXPECT_EQ(test, rec->err, -EBUSY);
-
-	/* Successes, merged loads and the duplicate records fire nothing. */
-	stats_bump_loaded(s, 100, 10);
-	stats_test_add_merged(s, "trace_mod", 2);
-	stats_test_add_failed(s, "trace_mod", FAIL_DUP_MOD_LOAD, 10);
-	KUNIT_EXPECT_EQ(test, rec->calls, 6);
-}
-
 /* The name a load read is kept for merged loads only if a buffer was given. */
 static void stats_test_save_name(struct kunit *test)
 {
@@ -1060,7 +1004,7 @@ static int stats_race_writer(void *data)
 		snprintf(name, sizeof(name), "race_%03d", (i + id * 17) % RACE_NAMES);
 		stats_test_add_failed(r->s, name, i & 1 ? FAIL_DUP_MOD_LOAD : FAIL_DUP_MOD_BECOMING,
 				      RACE_LEN);
-		stats_bump_becoming(r->s, &info, 0, -EEXIST);
+		stats_bump_becoming(r->s, &info, 0);
 		if (!(i % 64))
 			cond_resched();
 	}
@@ -1155,7 +1099,7 @@ static void stats_test_concurrency(struct kunit *test)
 static struct mod_stats __rcu **stats_test_slot(struct kunit *test)
 {
 	struct mod_stats __rcu **sp = kunit_kzalloc(test, sizeof(*sp), GFP_KERNEL);
-	struct mod_stats *s = vzalloc(sizeof(*s));
+	struct mod_stats *s = kzalloc(sizeof(*s), GFP_KERNEL);
 
 	if (!sp || !s) {
 		vfree(s);
@@ -1254,10 +1198,10 @@ static int stats_reset_writer(void *data)
 		snprintf(name, sizeof(name), "reset_%03d", (i + id * 31) % RACE_NAMES);
 		if (i & 1) {
 			try_add_failed_module(name, FAIL_DUP_MOD_LOAD, &info);
-			stats_hook_invalid(r->sp, &info, 0, -EBUSY);
+			stats_hook_invalid(r->sp, &info, 0);
 		} else {
 			try_add_failed_module(name, FAIL_DUP_MOD_BECOMING, &info);
-			stats_hook_becoming(r->sp, &info, 0, -EEXIST);
+			stats_hook_becoming(r->sp, &info, 0);
 		}
 		atomic64_inc(&r->writes);
 		if (!(i % 32))
@@ -1382,7 +1326,7 @@ static void stats_test_reset_split(struct kunit *test)
 
 	try_add_failed_module(name, FAIL_DUP_MOD_BECOMING, &info);
 	KUNIT_ASSERT_EQ(test, 0, stats_test_audited_reset(sp));
-	stats_hook_becoming(sp, &info, 0, -EEXIST);
+	stats_hook_becoming(sp, &info, 0);
 
 	/* Looked up, not changed: the running kernel's window has no such name. */
 	idx = srcu_read_lock(&mod_stats_srcu);
@@ -1447,17 +1391,17 @@ static void stats_test_hooks_in_window(struct kunit *test)
 	stats_hook_loaded(sp, 300, 100);
 	info.hdr = (void *)stats_test_copy;
 	info.len = 11;
-	stats_hook_kread(sp, &info, -EFAULT);
+	stats_hook_kread(sp, &info);
 	info.hdr = NULL;
 	info.len = 1000;
-	stats_hook_decompress(sp, 22, -EINVAL);
+	stats_hook_decompress(sp, 22);
 	/* Not a duplicate: counted, not listed. */
-	stats_hook_becoming(sp, &info, 0, -ENOEXEC);
+	stats_hook_becoming(sp, &info, 0);
 	try_add_failed_module("live", FAIL_DUP_MOD_BECOMING, &dup);
-	stats_hook_becoming(sp, &dup, 0, -EEXIST);
+	stats_hook_becoming(sp, &dup, 0);
 	dup.dup_name = NULL;
 	try_add_failed_module("live", FAIL_DUP_MOD_LOAD, &dup);
-	stats_hook_invalid(sp, &dup, 0, -EBUSY);
+	stats_hook_invalid(sp, &dup, 0);
 	stats_hook_merged(sp, "live", 3);
 
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_MODCOUNT), 1);
@@ -1664,7 +1608,7 @@ static int stats_test_mid_names;
 static void stats_test_fail_mid_render(void)
 {
 	if (!stats_test_mid_names++)
-		stats_hook_becoming(stats_test_mid_slot, stats_test_mid_dup, 0, -EEXIST);
+		stats_hook_becoming(stats_test_mid_slot, stats_test_mid_dup, 0);
 }
 
 /*
@@ -1684,7 +1628,7 @@ static void stats_test_render_consistent(struct kunit *test)
 		dup[i].name = names[i];
 		dup[i].len = 1000;
 		try_add_failed_module(names[i], FAIL_DUP_MOD_BECOMING, &dup[i]);
-		stats_hook_becoming(sp, &dup[i], 0, -EEXIST);
+		stats_hook_becoming(sp, &dup[i], 0);
 	}
 	stats_test_mid_slot = sp;
 	stats_test_mid_dup = &dup[0];
@@ -1862,13 +1806,13 @@ static void stats_test_past_4g(struct kunit *test)
 	struct load_info info = { .len = SZ_3G_BYTES };
 	const char *text;
 
-	stats_bump_invalid(s, &info, 0, -EEXIST);
-	stats_bump_becoming(s, &info, 0, -EEXIST);
-	stats_bump_becoming(s, &info, 0, -EEXIST);
+	stats_bump_invalid(s, &info, 0);
+	stats_bump_becoming(s, &info, 0);
+	stats_bump_becoming(s, &info, 0);
 	info.hdr = (void *)stats_test_copy;
 	info.len = U32_MAX;
-	stats_bump_kread(s, &info, -ENOMEM);
-	stats_bump_kread(s, &info, -ENOMEM);
+	stats_bump_kread(s, &info);
+	stats_bump_kread(s, &info);
 
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_MOD_BYTES),
 			2ULL * SZ_3G_BYTES);
@@ -1896,10 +1840,10 @@ static struct kunit_case module_stats_test_cases[] = {
 	KUNIT_CASE(stats_test_cap),
 	KUNIT_CASE(stats_test_cap_race),
 	KUNIT_CASE(stats_test_alloc_failure),
+	KUNIT_CASE(stats_test_table),
 	KUNIT_CASE(stats_test_attribution),
 	KUNIT_CASE(stats_test_dups_file),
 	KUNIT_CASE(stats_test_merged),
-	KUNIT_CASE(stats_test_trace_event),
 	KUNIT_CASE(stats_test_save_name),
 	KUNIT_CASE(stats_test_hooks_in_window),
 	KUNIT_CASE(stats_test_reset_file),
