@@ -17,7 +17,7 @@
 # and mod_stat_bump_becoming(), as early_mod_check() does), full reads of
 # stats, and the slab bytes the list grew by.
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 
 SMOKE=0
 [ "${1:-}" = --smoke ] && SMOKE=1

@@ -3,7 +3,7 @@
 # Static checks on our kernel files and patches, each counted on its own:
 # checkpatch --strict, kernel-doc -Wall, sparse (C=2) and W=1.
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 
 tree=$(prepared_tree)
 mkdir -p "$RESULTS"
@@ -19,7 +19,7 @@ mapfile -t cfiles < <(grep -E '\.[ch]$' "$BUILD/overlay.list")
 # added file must already have a maintainer, or the patch must add one.
 checkpatch_patch()
 {
-	local name=$1 file=$2 ignore=${3:-MISSING_SIGN_OFF,FILE_PATH_CHANGES} out f orphans=""
+	local name=$1 file=$2 ignore=${3:-MISSING_SIGN_OFF,FILE_PATH_CHANGES,UNKNOWN_COMMIT_ID} out f orphans=""
 
 	out=$(cd "$tree" && perl scripts/checkpatch.pl --strict --terse --no-summary \
 		--show-types --ignore "$ignore" "$file" 2>&1) || true
@@ -170,9 +170,11 @@ stage 5/5 "make patches: every step built, the series as git format-patch, appli
 # Signed off by the submitter where there is one; on a machine without a
 # git identity (a CI runner), unsigned, and checkpatch is told so.
 sign=
-ignore=MISSING_SIGN_OFF,FILE_PATH_CHANGES
+# The base is a tarball, not a git tree: checkpatch cannot look up the
+# mainline commit that Fixes: names (df3e764d8e5c), so it is not asked to.
+ignore=MISSING_SIGN_OFF,FILE_PATH_CHANGES,UNKNOWN_COMMIT_ID
 if git -C "$TOP" config user.name >/dev/null && git -C "$TOP" config user.email >/dev/null; then
-	ignore=FILE_PATH_CHANGES
+	ignore=FILE_PATH_CHANGES,UNKNOWN_COMMIT_ID
 else
 	sign=--unsigned
 	echo "    no git identity here: the series is made unsigned, to check that it applies"
@@ -185,11 +187,36 @@ if "$TOP/harness/patches.sh" $sign >"$BUILD/check-patches.log" 2>&1; then
 		case $p in */0000-cover-letter.patch) continue ;; esac
 		checkpatch_patch "series/$(basename "$p")" "$p" "$ignore"
 	done
-	if grep -q '^To: .*@' "$dir/0000-cover-letter.patch" &&
-	   ! grep -q '\*\*\* .* HERE \*\*\*' "$dir/0000-cover-letter.patch"; then
+	if why=$(python3 - "$dir" "$TOP/patches/cover-letter" <<-'EOF'
+		import email, glob, re, sys
+		d, letter = sys.argv[1:]
+		series = sorted(p for p in glob.glob(d + "/*.patch")
+		                if not p.endswith("/0000-cover-letter.patch"))
+		msg = email.message_from_file(open(d + "/0000-cover-letter.patch"))
+		subject = (msg["Subject"] or "").replace("\n", "")
+		m = re.match(r"\[PATCH 0+/(\d+)\] (\S.*)$", re.sub(r"\s+", " ", subject))
+		want_subject, _, blurb = open(letter).read().partition("\n\n")
+		body = msg.get_payload()
+		if not m or int(m.group(1)) != len(series):
+		    sys.exit(f"subject {subject!r} does not count the {len(series)} patches")
+		if "\n" in want_subject.strip() or m.group(2) != want_subject.strip():
+		    sys.exit("the subject is not patches/cover-letter's one-line first paragraph")
+		if "@" not in (msg["To"] or ""):
+		    sys.exit("no To: header with an address")
+		if not blurb.strip() or blurb.strip() not in body:
+		    sys.exit("the body is not patches/cover-letter's text")
+		if "*** " in body or "***" in subject:
+		    sys.exit("a template line of git format-patch is left")
+		for p in series:
+		    s = email.message_from_file(open(p))["Subject"]
+		    s = re.sub(r"^\[PATCH[^]]*\] ", "", re.sub(r"\s+", " ", s))
+		    if s not in re.sub(r"\s+", " ", body):
+		        sys.exit(f"the shortlog lacks {s!r}")
+		EOF
+	); then
 		result check PASS "patches:cover-letter"
 	else
-		result check FAIL "patches:cover-letter" "no To: or a template left in $dir/0000-cover-letter.patch"
+		result check FAIL "patches:cover-letter" "$why ($dir/0000-cover-letter.patch)"
 	fi
 else
 	grep -E 'FAIL|error' "$BUILD/check-patches.log" | tail -n 5 | sed 's/^/    /'

@@ -3,7 +3,7 @@
 # Install the Debian packages the harness needs, if any are missing.
 # Usage: deps.sh [extra-package ...]
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 
 PKGS="linux-source-6.12 flex bison bc libelf-dev libssl-dev cpio xz-utils
       qemu-system-x86 busybox-static sparse ccache rsync patch make gcc libc6-dev

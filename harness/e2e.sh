@@ -16,13 +16,17 @@
 # E2E_CPUS=1 boots one vCPU instead of two, to see the run fail for it.
 # E2E_KASAN=1 boots the same kernel built with KASAN and UBSAN
 # (build/qemu-x86_64-kasan); results in build/e2e-kasan.*.
+# E2E_NOSTATS=1 boots it built without CONFIG_MODULE_STATS
+# (build/qemu-x86_64-nostats): the stats cases must skip for that reason
+# and the trace case pass. Results in build/results/e2e-nostats, which
+# make test counts.
 # E2E_RUNS=N runs the selftest N times in one boot; the last run is read.
 # E2E_READ_ONLY=1 boots nothing: it reads the guest output of the last run
 # again (build/e2e-e2e.data.log, .console.log), e.g. after editing it, with
 # E2E_READER=PATH in place of harness/ktap.py, to see a broken output or a
 # broken reader fail the stage.
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 
 MODE=${1:-e2e}
 TIMEOUT=${E2E_TIMEOUT:-1500}
@@ -45,6 +49,12 @@ elif [ -n "${E2E_KASAN:-}" ]; then
 	QEMU_KASAN=1 "$TOP/harness/qemu-kernel.sh"
 	obj=$BUILD/qemu-x86_64-kasan
 	tag=kasan
+	tree=$TREE
+elif [ -n "${E2E_NOSTATS:-}" ]; then
+	[ "$MODE" = e2e ] || die "E2E_NOSTATS is for 'e2e' only"
+	QEMU_NOSTATS=1 "$TOP/harness/qemu-kernel.sh"
+	obj=$BUILD/qemu-x86_64-nostats
+	tag=nostats
 	tree=$TREE
 else
 	if [ "$MODE" = run ]; then
@@ -153,6 +163,9 @@ fi
 stage 3/3 "reading the selftest's TAP and the console"
 out=$RESULTS/e2e
 [ -z "${E2E_KERNEL:-}${E2E_KASAN:-}" ] || out=$BUILD/e2e-$tag.results
+[ -z "${E2E_NOSTATS:-}" ] || out=$RESULTS/e2e-nostats
+reader_args=()
+[ -z "${E2E_NOSTATS:-}" ] || reader_args=(--no-stats)
 mkdir -p "$RESULTS"
 rm -f "$out"
 why=
@@ -162,7 +175,7 @@ if ! grep -q '^=== DONE' "$data"; then
 	tail -n 30 "$log" | sed 's/^/    | /' >&2
 fi
 crc=0
-python3 "$reader" "$data" "$log" "$sel/mod_stats.c" >"$out.tmp" 2>&1 || crc=$?
+python3 "$reader" "${reader_args[@]}" "$data" "$log" "$sel/mod_stats.c" >"$out.tmp" 2>&1 || crc=$?
 sed 's/^/  /' "$out.tmp"
 grep -E '^(PASS|FAIL|SKIP) ' "$out.tmp" >"$out" || true
 rm -f "$out.tmp"
@@ -173,7 +186,7 @@ if [ "$crc" != 0 ] && { [ "$crc" != 1 ] || ! grep -q '^FAIL' "$out"; }; then
 	grep -q '^FAIL e2e:tap-reader-completed' "$out" ||
 		printf 'FAIL e2e:tap-reader-completed -- ktap.py exited with status %s\n' "$crc" >>"$out"
 fi
-if [ -z "${E2E_KERNEL:-}${E2E_KASAN:-}" ]; then
+if [ -z "${E2E_KERNEL:-}${E2E_KASAN:-}${E2E_NOSTATS:-}" ]; then
 	# The reader itself, fed this run's output broken in several ways.
 	python3 "$TOP/harness/ktap-test.py" "$reader" "$data" "$log" \
 		"$sel/mod_stats.c" >"$out.self" 2>&1 || true

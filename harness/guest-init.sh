@@ -56,6 +56,9 @@ if [ "$MODE" = run ]; then
 	block run.stats cat "$S/stats"
 else
 	block cpus cat /sys/devices/system/cpu/online
+	# This guest's statistics are the test's own: let reset_window reset.
+	MOD_STATS_RESET=1
+	export MOD_STATS_RESET
 	# modstats_runs=N runs it N times in one boot, as on a machine that has
 	# been up for a while: the last run is the "kselftest" block.
 	runs=$(sed -n 's/.*modstats_runs=\([0-9]*\).*/\1/p' /proc/cmdline)

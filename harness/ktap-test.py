@@ -15,8 +15,8 @@ import sys
 import tempfile
 
 
-def run(reader, data, console, source):
-    p = subprocess.run([sys.executable, reader, data, console, source],
+def run(reader, data, console, source, *opts):
+    p = subprocess.run([sys.executable, reader, *opts, data, console, source],
                        capture_output=True, text=True)
     return p.returncode, {ln.split()[1] for ln in p.stdout.splitlines()
                           if ln.startswith("PASS ")}
@@ -94,6 +94,11 @@ def main(argv):
         ok = brc == 1 and broken != text and must_lose in real and must_lose not in passed
         print(f"{'PASS' if ok else 'FAIL'} e2e:tap-reader:rejects-{name}"
               + ("" if ok else f" -- exit {brc}, {must_lose} not lost; lost: {lost[:3]}"))
+    # Read as a kernel without the statistics: its stats cases ran, so fail.
+    brc, passed = run(reader, data, console, source, "--no-stats")
+    ok = brc == 1 and first in real and first not in passed
+    print(f"{'PASS' if ok else 'FAIL'} e2e:tap-reader:rejects-stats-cases-run-without-stats"
+          + ("" if ok else f" -- exit {brc}, {first} still passes"))
     return 0
 
 

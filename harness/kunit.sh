@@ -13,7 +13,7 @@
 # Each kernel keeps its build directory, so a re-run recompiles only what
 # changed. Usage: kunit.sh [kernel ...]   (default: um x86_64 i386 kcsan)
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 
 KERNELS=${*:-um x86_64 i386 kcsan}
 COVERAGE_MIN=${COVERAGE_MIN:-90}

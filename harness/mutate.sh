@@ -7,7 +7,7 @@
 # A mutation that every check survives fails the run.
 # Usage: mutate.sh [name ...]   (default: all)
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 
 scratch=$BUILD/mutate/repo
 muts=$TOP/harness/mutations.py
@@ -21,8 +21,23 @@ mkdir -p "$scratch"
 # build/, laid out like ours, so ccache serves every file but stats.c.
 (cd "$TOP" && git ls-files -z) |
 	rsync -a --checksum --delete-missing-args --from0 --files-from=- "$TOP/" "$scratch/"
-# The files a mutation may change, restored before each one.
-MUTABLE="kernel/module/stats.c kernel/module/tests/stats_kunit.c"
+# The copy's prepared tree: a mutation of a file that only the series
+# makes (main.c, internal.h) is made there, and undone from a pristine copy.
+BUILD_DIR=$scratch/build bash "$scratch/harness/tree.sh" >"$BUILD/mutate/tree.log" 2>&1 ||
+	die "the scratch copy's tree could not be prepared (log: $BUILD/mutate/tree.log)"
+pristine=$BUILD/mutate/pristine
+rm -rf "$pristine"
+mkdir -p "$pristine"
+# The files a mutation may change, restored before each one: ours in the
+# copy of the project, the series' in the copy's tree.
+MUTABLE=$(python3 "$muts" list | cut -f1 | while read -r n; do python3 "$muts" file "$n"; done | sort -u)
+for f in $MUTABLE; do
+	if [ ! -f "$scratch/$f" ]; then
+		[ -f "$scratch/build/linux/$f" ] || die "mutations.py names $f, which neither the project nor its tree has"
+		mkdir -p "$pristine/$(dirname "$f")"
+		cp "$scratch/build/linux/$f" "$pristine/$f"
+	fi
+done
 : >"$report"
 
 restore()
@@ -30,7 +45,11 @@ restore()
 	local f
 
 	for f in $MUTABLE; do
-		cp "$TOP/$f" "$scratch/$f"
+		if [ -f "$pristine/$f" ]; then
+			cp "$pristine/$f" "$scratch/build/linux/$f"
+		else
+			cp "$TOP/$f" "$scratch/$f"
+		fi
 	done
 }
 trap restore EXIT
@@ -44,7 +63,11 @@ for name in $names; do
 	catchers=$(echo "$line" | cut -f4)
 	echo "--- $name: $what (KUnit on: $kernels)"
 	restore
-	python3 "$muts" apply "$name" "$scratch"
+	if [ -f "$pristine/$(python3 "$muts" file "$name")" ]; then
+		python3 "$muts" apply "$name" "$scratch/build/linux"
+	else
+		python3 "$muts" apply "$name" "$scratch"
+	fi
 	[ -n "$catchers" ] || die "mutation '$name' names no check that must catch it"
 	log=$BUILD/mutate/$name.log
 	start=$(date +%s)
@@ -56,9 +79,9 @@ for name in $names; do
 		BUILD_DIR=$scratch/build bash "$scratch/harness/e2e.sh" e2e >"$log" 2>&1 || true
 		# Only a case that ran and said "not ok" catches anything: a skip,
 		# or no result at all, is marked as skipped and does not count.
-		sed -n -e 's/^FAIL e2e:\(stats\.[a-z_]*\) -- not ok$/FAIL kunit-e2e:e2e.module_stats.\1/p' \
-			-e 's/^FAIL e2e:\(stats\.[a-z_]*\) -- .*$/FAIL kunit-e2e:e2e.module_stats.\1 -- skipped or no result/p' \
-			-e 's/^PASS e2e:\(stats\.[a-z_]*\)$/PASS kunit-e2e:e2e.module_stats.\1/p' \
+		sed -n -e 's/^FAIL e2e:\([a-z_]*\.[a-z_]*\) -- not ok$/FAIL kunit-e2e:e2e.module_stats.\1/p' \
+			-e 's/^FAIL e2e:\([a-z_]*\.[a-z_]*\) -- .*$/FAIL kunit-e2e:e2e.module_stats.\1 -- skipped or no result/p' \
+			-e 's/^PASS e2e:\([a-z_]*\.[a-z_]*\)$/PASS kunit-e2e:e2e.module_stats.\1/p' \
 			"$scratch/build/results/e2e" >"$scratch/build/results/kunit" 2>/dev/null || true
 		grep -q '^FAIL e2e:guest-completed' "$scratch/build/results/e2e" 2>/dev/null &&
 			echo "FAIL kunit-e2e -- $(grep -m1 '^FAIL e2e:guest-completed' \

@@ -3,6 +3,7 @@
 """The historical defects of upstream's stats.c, as they would look in ours.
 
 Usage: mutations.py list
+       mutations.py file NAME          (the file the mutation edits)
        mutations.py apply NAME TREE    (edits the mutation's file in TREE)
 
 Each mutation is a list of literal replacements, each of which must match
@@ -354,6 +355,14 @@ MUTATIONS = [
                    "\ts->max_tracked = max_tracked;\n")],
     },
     {
+        "name": "table-replaced",
+        "caught_by": ['um:stats_test_table_race'],
+        "what": "a table allocated while another task published one replaces it",
+        "kernels": "um",
+        "edits": [("\tif (*table && !rcu_access_pointer(s->names)) {\n",
+                   "\tif (*table) {\n")],
+    },
+    {
         "name": "success-path-outside-rcu",
         "caught_by": ['x86_64:kernel-log:suspicious RCU usage'],
         "what": "a successful load takes the window without a read-side section",
@@ -371,6 +380,12 @@ def main(argv):
             if not m.get("caught_by"):
                 sys.exit(f"mutations.py: {m['name']} names no check that must catch it")
             print(f"{m['name']}\t{m['kernels']}\t{m['what']}\t{'|'.join(m['caught_by'])}")
+        return 0
+    if len(argv) == 3 and argv[1] == "file":
+        found = [m for m in MUTATIONS if m["name"] == argv[2]]
+        if not found:
+            sys.exit(f"mutations.py: no mutation named {argv[2]}")
+        print(found[0].get("file", STATS))
         return 0
     if len(argv) == 4 and argv[1] == "apply":
         found = [m for m in MUTATIONS if m["name"] == argv[2]]

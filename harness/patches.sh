@@ -23,7 +23,7 @@
 # --no-steps skips step 3.
 # Usage: patches.sh [--unsigned] [--no-steps]
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 
 unsigned=
 steps=1
@@ -61,10 +61,22 @@ series_repo "$repo" "$name" "$email"
 n=$(git -C "$repo" rev-list --count base..HEAD)
 echo "    $n commits"
 
-stage 2/5 "comparing the fully applied series with the overlay"
+stage 2/5 "comparing the fully applied series with the overlay and the tree"
 series_equals_overlay "$repo" ||
 	die "the series and the overlay differ (above); fold the change into the patch it belongs to: harness/series.sh import, edit, export"
 echo "    $(wc -l <"$BUILD/overlay.list") overlay files, each as the last patch leaves it"
+# What the tests ran on: a file of the prepared tree edited by hand, or a
+# tree older than the series, would be tested but not sent.
+bad=
+while read -r f; do
+	if [ -f "$repo/$f" ]; then
+		cmp -s "$repo/$f" "$tree/$f" || { echo "    $f: the prepared tree differs from the series" >&2; bad=1; }
+	elif [ -e "$tree/$f" ]; then
+		echo "    $f: the series removes it, the prepared tree has it" >&2
+		bad=1
+	fi
+done < <(series_files)
+[ -z "$bad" ] || die "the prepared tree $tree is not the series' (above); make tree rebuilds it from the series"
 
 if [ -n "$steps" ]; then
 	stage 3/5 "building each of the $n steps"

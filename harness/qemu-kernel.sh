@@ -6,7 +6,7 @@
 # Output: $BUILD/qemu-x86_64/arch/x86/boot/bzImage; --demo:
 #         $BUILD/e2e-modules/*.ko, $BUILD/modload
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 
 demo=
 if [ "${1:-}" = --demo ]; then
@@ -16,11 +16,15 @@ fi
 tree=${1:-$(prepared_tree)}
 out=$BUILD/qemu-x86_64
 frag=$TOP/harness/config/qemu-x86_64.config
-# QEMU_KASAN=1: the same kernel with KASAN and UBSAN, in its own directory.
+# QEMU_KASAN=1: the same kernel with KASAN and UBSAN, in its own directory;
+# QEMU_NOSTATS=1: without CONFIG_MODULE_STATS, likewise.
 frags=("$frag")
 if [ -n "${QEMU_KASAN:-}" ]; then
 	out=$BUILD/qemu-x86_64-kasan
 	frags+=("$TOP/harness/config/qemu-x86_64-kasan.config")
+elif [ -n "${QEMU_NOSTATS:-}" ]; then
+	out=$BUILD/qemu-x86_64-nostats
+	frags+=("$TOP/harness/config/qemu-x86_64-nostats.config")
 fi
 cc=$(kbuild_cc)
 kmake()
@@ -39,6 +43,9 @@ if [ "$(cat "$out/.fragment" 2>/dev/null)" != "$want" ] || [ ! -f "$out/.config"
 		grep -qxF "$line" "$out/.config" || printf '%s ' "$line"
 	done)
 	[ -z "$missing" ] || die "kernel config lacks $missing(check $frag against the tree's Kconfig)"
+	if [ -n "${QEMU_NOSTATS:-}" ] && grep -q '^CONFIG_MODULE_STATS=y' "$out/.config"; then
+		die "the kernel without statistics has CONFIG_MODULE_STATS=y"
+	fi
 	echo "$want" >"$out/.fragment"
 fi
 

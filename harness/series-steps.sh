@@ -6,18 +6,24 @@
 #
 # REPO is a git repository whose commits after the tag "base" are the
 # series, and whose files are the ones the series touches (patches.sh makes
-# it). For each commit, in order, the files it leaves are put into a copy of
-# the base tree, and:
+# it). For each commit, in order, every file any commit of the series
+# touches is put into a copy of the base tree as the commit leaves it (the
+# base's version if the commit has none), and:
 #  - kernel/module/ is built with -Werror in four configurations, x86_64:
 #    CONFIG_MODULE_STATS=y and =n, each with CONFIG_MODULE_DECOMPRESS=y
 #    (xz) and =n, all with tracepoints; with the statistics and xz, the
-#    KUnit suite is compiled in too once the step has it;
-#  - once the commit has kernel/module/tests/stats_kunit.c, the KUnit suite
-#    of kernel/module/.kunitconfig runs on UML and must pass.
+#    KUnit suite is compiled in too once the step has it. The objects must
+#    be the configuration's (stats.o only with the statistics, decompress.o
+#    only with xz), and no object may call a statistics function that none
+#    of them defines, since a missing stub would only show at link time;
+#  - once a commit has kernel/module/tests/stats_kunit.c, every later one
+#    must have it too, and the KUnit suite of kernel/module/.kunitconfig
+#    runs on UML: harness/kunit-results.py must accept its report and log,
+#    as make test's does (only the two cases that need two CPUs may skip).
 # Stops at the first step that breaks, naming it. Each check is recorded in
 # $RESULTS/steps for make test's count.
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 
 repo=${1:?usage: series-steps.sh REPO}
 git -C "$repo" rev-parse -q --verify base >/dev/null || die "$repo has no tag 'base'"
@@ -72,6 +78,8 @@ fragment()
 want()
 {
 	fragment "$1" | sed -n 's/^\(CONFIG_MODULE_\(STATS\|DECOMPRESS\)\)=y$/\1/p'
+	# The trace event's definition is compiled in every build.
+	printf '%s\n' CONFIG_TRACEPOINTS CONFIG_EVENT_TRACING
 }
 
 kmake() # DIR ARGS...
@@ -97,7 +105,7 @@ configure()
 	fi
 	kmake "$dir" KCONFIG_ALLCONFIG="$steps/$c.config" allnoconfig >"$steps/$c.log" 2>&1 ||
 		die "allnoconfig for $c failed (log: $steps/$c.log)"
-	for o in CONFIG_MODULE_STATS CONFIG_MODULE_DECOMPRESS; do
+	for o in CONFIG_MODULE_STATS CONFIG_MODULE_DECOMPRESS CONFIG_TRACEPOINTS CONFIG_EVENT_TRACING; do
 		has=$(grep -cx "$o=y" "$dir/.config" || true)
 		wants=$(want "$c" | grep -cx "$o" || true)
 		[ "$has" = "$wants" ] ||
@@ -110,8 +118,14 @@ configure()
 	cp "$steps/$c.config" "$dir/.fragment"
 }
 
-# Every file the series touches, and the base's own version of it.
-mapfile -t touched < <(git -C "$repo" diff --name-only base HEAD)
+# Every file any commit of the series touches, and every file the last run
+# touched: a file a commit in the middle changes, or that a previous series
+# left in the copy, is put back to the base's version where a step lacks it.
+mapfile -t touched < <( {
+	git -C "$repo" log --name-only --format= base..HEAD
+	cat "$steps/touched" 2>/dev/null || true
+} | sed '/^$/d' | sort -u)
+printf '%s\n' "${touched[@]}" >"$steps/touched"
 
 # put_step REV: the tree as REV leaves it. Unchanged files keep their
 # timestamps, so each build recompiles only what the step changed. Sets
@@ -141,6 +155,32 @@ put_step()
 	rm -f "$tmp"
 }
 
+# objects_ok NAME DIR: the objects of kernel/module/ are build NAME's, and
+# none calls a statistics function that no object defines. Says why not.
+objects_ok()
+{
+	local c=$1 dir=$2/kernel/module o want undef
+
+	for o in stats decompress; do
+		want=0
+		case "$o:$c" in stats:stats-*|decompress:*-xz) want=1 ;; esac
+		if [ "$want" = 1 ] && [ ! -f "$dir/$o.o" ]; then
+			echo "no $o.o in $c"
+			return 1
+		elif [ "$want" = 0 ] && [ -f "$dir/$o.o" ]; then
+			echo "$o.o built in $c"
+			return 1
+		fi
+	done
+	undef=$(comm -23 <(nm -u "$dir"/*.o | awk '{ print $2 }' |
+			   grep -E '^(mod_stat_|try_add_failed_module|load_info_)' | sort -u) \
+			 <(nm --defined-only "$dir"/*.o | awk '{ print $3 }' | sort -u))
+	if [ -n "$undef" ]; then
+		echo "called but defined by no object of kernel/module/ in $c: $undef"
+		return 1
+	fi
+}
+
 mapfile -t revs < <(git -C "$repo" rev-list --reverse base..HEAD)
 n=${#revs[@]}
 i=0
@@ -155,8 +195,14 @@ for rev in "${revs[@]}"; do
 		dir=$steps/obj-$c
 		log=$steps/step$i-$c.log
 		start=$(date +%s)
-		if kmake "$dir" KCFLAGS=-Werror kernel/module/ >"$log" 2>&1; then
+		why=
+		if kmake "$dir" KCFLAGS=-Werror kernel/module/ >"$log" 2>&1 &&
+		   why=$(objects_ok "$c" "$dir") ; then
 			result steps PASS "step$i:build:$c" "$(( $(date +%s) - start )) s"
+		elif [ -n "${why:-}" ]; then
+			result steps FAIL "step$i:build:$c" "'$subject': $why"
+			failed=1
+			break
 		else
 			grep -m3 -E 'error|warning' "$log" | sed 's/^/    /' >&2 || true
 			result steps FAIL "step$i:build:$c" "'$subject' does not build (log: $log)"
@@ -166,45 +212,32 @@ for rev in "${revs[@]}"; do
 	done
 	[ -z "$failed" ] || break
 	if [ -f "$tree/kernel/module/tests/stats_kunit.c" ]; then
+		suite=$i
+	elif [ -n "${suite:-}" ]; then
+		result steps FAIL "step$i:kunit:um" "'$subject' removes the KUnit suite that step $suite added"
+		failed=1
+		break
+	fi
+	if [ -n "${suite:-}" ]; then
 		log=$steps/step$i-kunit.log
 		json=$steps/step$i-kunit.json
-		rm -f "$json"
+		rm -f "$json" "$steps/kunit-um/test.log"
 		(cd "$tree" && python3 tools/testing/kunit/kunit.py run --kunitconfig=kernel/module \
 			--arch=um --build_dir="$steps/kunit-um" --jobs="$JOBS" \
 			--make_options "CC=$cc" --kconfig_add CONFIG_UML_PCI_OVER_VIRTIO=n \
 			--timeout=600 --json="$json") >"$log" 2>&1 || true
-		# Every case must pass but those that need more than UML's one CPU.
-		if python3 - "$json" >"$steps/step$i-kunit.summary" 2>&1 <<-'EOF'
-		import json, sys
-		may_skip = {"stats_test_concurrency", "stats_test_reset_race"}
-		try:
-		    data = json.load(open(sys.argv[1]))
-		except (OSError, ValueError) as e:
-		    sys.exit(f"no KUnit results: {e}")
-		suites = [g for g in data.get("sub_groups", []) if g["name"] == "module_stats"]
-		if not suites:
-		    sys.exit("suite module_stats did not run")
-		cases = []
-		def walk(group):
-		    cases.extend(group.get("test_cases", []))
-		    for sub in group.get("sub_groups", []):
-		        walk(sub)
-		walk(suites[0])
-		bad = [c["name"] + ":" + c["status"] for c in cases
-		       if c["status"] != "PASS" and not (c["status"] == "SKIP" and c["name"] in may_skip)]
-		if not cases or bad:
-		    sys.exit("failing: " + (" ".join(bad) or "no cases"))
-		print(f"{len(cases)} results")
-		EOF
-		then
-			result steps PASS "step$i:kunit:um" "$(cat "$steps/step$i-kunit.summary")"
+		# The gate make test's KUnit stage uses: every case of the step's
+		# suite, and a kernel log without reports. UML has one CPU.
+		if python3 "$TOP/harness/kunit-results.py" um "$json" "$steps/kunit-um/test.log" \
+			"$tree/kernel/module/tests/stats_kunit.c" \
+			--skip stats_test_concurrency,stats_test_reset_race >"$steps/step$i-kunit.results" 2>&1; then
+			result steps PASS "step$i:kunit:um" "$(grep -c '^PASS' "$steps/step$i-kunit.results") checks"
 		else
-			result steps FAIL "step$i:kunit:um" "'$subject': $(tail -n1 "$steps/step$i-kunit.summary") (log: $log)"
+			result steps FAIL "step$i:kunit:um" "'$subject': $(grep -m1 '^FAIL' "$steps/step$i-kunit.results" || tail -n1 "$steps/step$i-kunit.results") (log: $log)"
 			failed=1
 			break
 		fi
 	fi
 done
-# Leave the copy as the base has it, ready for the next run.
 [ -n "$failed" ] && die "step $i of $n breaks: $subject"
 echo "    all $n steps build in $(echo $CONFIGS | wc -w) configurations"

@@ -14,7 +14,7 @@
 # Signed-off-by lines are dropped on export: make patches signs off as the
 # submitter.
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 # shellcheck source=harness/series-lib.sh
 . "$TOP/harness/series-lib.sh"
 

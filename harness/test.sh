@@ -5,7 +5,7 @@
 # the static checks. Stages go on after a failure; the last line counts each
 # KUnit case, end-to-end check and static check: "N passed, N failed".
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
@@ -29,6 +29,7 @@ run_stage() # name script [args]
 run_stage tree "$TOP/harness/tree-check.sh"
 run_stage kunit "$TOP/harness/kunit.sh"
 run_stage e2e "$TOP/harness/e2e.sh" e2e
+run_stage e2e-nostats env E2E_NOSTATS=1 "$TOP/harness/e2e.sh" e2e
 run_stage bench "$TOP/harness/bench.sh" --smoke
 run_stage check "$TOP/harness/check.sh"
 

@@ -3,7 +3,7 @@
 # Checks of the harness itself: the tree prepares, refuses bad input with a
 # clear message, and leaves no half-patched tree behind.
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 
 mkdir -p "$RESULTS"
 rm -f "$RESULTS/tree"

@@ -9,7 +9,7 @@
 # the next kernel build recompiles only what changed.
 # The last line of output is the prepared tree's absolute path.
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 
 stage 1/4 "checking packages"
 "$TOP/harness/deps.sh"

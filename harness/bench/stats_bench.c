@@ -26,6 +26,8 @@
 static DEFINE_MUTEX(bench_lock);
 #ifdef MODSTATS_OURS
 static struct mod_stat_name bench_name;
+/* What load_info::mod points to: the module in the load's copy. */
+static struct module bench_mod = { .name = "bench_loaded" };
 #endif
 static unsigned int bench_names;
 static unsigned int bench_count;
@@ -51,7 +53,7 @@ static void bench_fail(unsigned int i)
 static void bench_loaded(void)
 {
 #ifdef MODSTATS_OURS
-	struct load_info info = { .name = "bench_loaded", .len = 4096 };
+	struct load_info info = { .name = "bench_loaded", .mod = &bench_mod, .len = 4096 };
 
 	mod_stat_want_name(&info, &bench_name);
 	mod_stat_save_name(&info);

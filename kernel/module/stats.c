@@ -75,16 +75,15 @@
  * module is being removed.
  *
  * try_add_failed_module() notes the name and the reason on the load; the
- * failure is recorded when the load is counted as failed, together with
- * its stage counter, in the same measurement window. Every module name that
- * failed this way is listed once, with the number of failures and the set
- * of reasons seen. Recording a failure is a hash table lookup; a name is
- * allocated only the first time it is recorded. At most
- * %MOD_STATS_MAX_TRACKED names are listed, counting the names that so far
- * only had merged loads (see merged_loads below). Once the list is full, no
- * new name is allocated, and failures that cannot be listed, because of the
- * cap or because memory ran out, are still counted, in "Untracked dup
- * failures".
+ * failure is recorded when the load is counted as failed, together with its
+ * stage counter, in the same measurement window. Every module name that failed
+ * this way is listed once, with the number of failures and the set of reasons
+ * seen. Recording a failure is a hash table lookup; a name is allocated only
+ * the first time it is recorded. At most %MOD_STATS_MAX_TRACKED names are
+ * listed, counting the names that so far only had merged loads (see
+ * merged_loads below). Once the list is full, no new name is allocated, and
+ * failures that cannot be listed, because of the cap or because memory ran out,
+ * are still counted, in "Untracked dup failures".
  *
  * A non-empty list points at work to do in userspace or in the kernel: each
  * entry is a module that was asked for again before its first load finished.
@@ -163,8 +162,9 @@
  * octal digits (``\040`` for a space), so that a line always splits into
  * ten fields; ``stats`` escapes names the same way.
  * ``last_comm`` is ``-`` for a name that only had merged loads. ``merged``
- * counts the merged loads of the name. A new version adds fields at the
- * end.
+ * counts the merged loads of the name. Readers must ignore fields past the
+ * ones they know: new ones are added at the end, and the version changes
+ * only if a field changes its meaning.
  *
  * Each failure counted above also fires the module:module_load_fail trace
  * event, from main.c and whether or not the statistics are built, in the
@@ -273,7 +273,7 @@ static_assert(ARRAY_SIZE(mod_fail_reason_names) == MOD_FAIL_REASONS + 1);
  */
 #define MOD_STATS_MAX_TRACKED	16384
 #define MOD_STATS_HASH_BITS	12
-#define MOD_STATS_HASH_SIZE	(1U << MOD_STATS_HASH_BITS)
+#define MOD_STATS_HASH_SIZE	BIT(MOD_STATS_HASH_BITS)
 
 #define MOD_FAIL_NR_REASONS	(FAIL_DUP_MOD_LOAD + 1)
 
@@ -406,8 +406,11 @@ static u32 stats_hash(const char *name, size_t len)
 	return full_name_hash(NULL, name, len);
 }
 
-#define stats_names(s)	srcu_dereference_check((s)->names, &mod_stats_srcu,	\
-						       lockdep_is_held(&(s)->lock))
+/* The hash table of @s, NULL before its first name. */
+static struct hlist_head *stats_names(struct mod_stats *s)
+{
+	return srcu_dereference_check(s->names, &mod_stats_srcu, lockdep_is_held(&s->lock));
+}
 
 /* Called inside mod_stats_srcu, or with @s->lock held. */
 static struct mod_fail_load *stats_lookup(struct mod_stats *s, const char *name,
@@ -521,8 +524,8 @@ static struct hlist_head *stats_alloc_names(void)
 
 /*
  * Publish @new, counted, unless another task added its name first or the
- * list is full. Takes over *@table, the table of the window's first name,
- * if @s has none yet. Returns the entry now listed under the name, or NULL.
+ * list is full. Takes over *@table, the table allocated for a window's first
+ * name, if @s has none yet. Returns the entry now listed under the name, or NULL.
  */
 static struct mod_fail_load *stats_insert(struct mod_stats *s, struct mod_fail_load *new,
 					  struct hlist_head **table, size_t len, u32 hash)
@@ -768,7 +771,7 @@ static void stats_move_counters(struct seq_file *m, size_t start, size_t rows)
 	size_t head = m->count - start - rows;
 
 	if (m->size - m->count < head) {
-		m->count = m->size;
+		seq_commit(m, -1);
 		return;
 	}
 	memcpy(m->buf + m->count, m->buf + start + rows, head);
@@ -982,8 +985,8 @@ void mod_stat_bump_loaded(unsigned int total_size, unsigned int text_size)
 
 /**
  * mod_stat_bump_kread() - account a load that failed reading the module
- * @info: the load; @info->hdr is set if a copy of the module was allocated
- *	(and has been freed), and @info->len is then its size
+ * @info: the load; @info->hdr is set if a copy of the module was allocated,
+ *	which the caller frees, and @info->len is then its size
  *
  * Context: Any context except NMI.
  */
@@ -1034,23 +1037,9 @@ void mod_stat_bump_invalid(const struct load_info *info, int flags)
 }
 
 /**
- * mod_stat_save_name() - keep the name of a load for mod_stat_bump_merged()
- * @info: the load, about to free its copy of the module
- *
- * Copies the module's name, if it was read, to the buffer that the caller
- * of load_module() gave with mod_stat_want_name(), if it gave one.
- *
- * Context: Any context.
- */
-void mod_stat_save_name(const struct load_info *info)
-{
-	if (info->stats_name && info->name)
-		strscpy(info->stats_name->name, info->name, sizeof(info->stats_name->name));
-}
-
-/**
  * mod_stat_bump_merged() - account finit_module() calls that shared a load
- * @name: the name mod_stat_save_name() kept, empty if the load never read it
+ * @name: the name mod_stat_save_name() kept, empty if the load never read it,
+ *	and not terminated if it is MODULE_NAME_LEN bytes long
  * @merged: how many calls waited for the load and took its result
  *
  * Such calls cost no memory, but each was a redundant request: it is

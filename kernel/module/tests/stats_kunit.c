@@ -703,8 +703,12 @@ static void stats_test_alloc_failure(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_INVALID_KREAD_BYTES), 10);
 }
 
+static int stats_test_tables;
+
+/* Stands in for stats_alloc_names(): there is no memory for a table. */
 static struct hlist_head *stats_test_no_table(void)
 {
+	stats_test_tables++;
 	return NULL;
 }
 
@@ -725,9 +729,11 @@ static void stats_test_table(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, stats_test_find(s, "none"));
 	KUNIT_EXPECT_NULL(test, strstr(stats_test_render(test, s, PAGE_SIZE), "Duplicate"));
 
+	stats_test_tables = 0;
 	kunit_activate_static_stub(test, stats_alloc_names, stats_test_no_table);
 	stats_test_fail(s, "first", FAIL_DUP_MOD_BECOMING);
 	kunit_deactivate_static_stub(test, stats_alloc_names);
+	KUNIT_EXPECT_EQ(test, stats_test_tables, 1);
 	KUNIT_EXPECT_NULL(test, rcu_access_pointer(s->names));
 	KUNIT_EXPECT_EQ(test, s->nr_tracked, 0);
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_UNTRACKED_DUPS), 1);
@@ -738,13 +744,57 @@ static void stats_test_table(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, stats_test_find(s, "first"));
 	KUNIT_EXPECT_EQ(test, mod_fail_total(stats_test_find(s, "first")), 1);
 
-	/* The second name finds the table and needs none of its own. */
+	/* The second name finds the table and allocates none of its own. */
+	stats_test_tables = 0;
 	kunit_activate_static_stub(test, stats_alloc_names, stats_test_no_table);
 	stats_test_fail(s, "second", FAIL_DUP_MOD_LOAD);
 	kunit_deactivate_static_stub(test, stats_alloc_names);
+	KUNIT_EXPECT_EQ(test, stats_test_tables, 0);
 	KUNIT_EXPECT_EQ(test, s->nr_tracked, 2);
 	KUNIT_EXPECT_NOT_NULL(test, stats_test_find(s, "second"));
 	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_UNTRACKED_DUPS), 1);
+}
+
+static struct mod_stats *stats_test_table_stats;
+static struct hlist_head *stats_test_table_winner;
+
+/*
+ * Stands in for stats_alloc_names(): while this task allocates the table of
+ * its first name, another one publishes its own.
+ */
+static struct hlist_head *stats_test_table_racing(void)
+{
+	struct mod_stats *s = stats_test_table_stats;
+	struct hlist_head *mine = kvcalloc(MOD_STATS_HASH_SIZE, sizeof(*mine), GFP_KERNEL);
+
+	spin_lock(&s->lock);
+	rcu_assign_pointer(s->names, stats_test_table_winner);
+	spin_unlock(&s->lock);
+	return mine;
+}
+
+/* Of two tables allocated at once, the one published first stays. */
+static void stats_test_table_race(struct kunit *test)
+{
+	struct mod_stats *s = stats_test_new(test, 16);
+	struct mod_fail_load *e;
+
+	stats_test_table_winner = kvcalloc(MOD_STATS_HASH_SIZE, sizeof(struct hlist_head),
+					   GFP_KERNEL);
+	if (!stats_test_table_winner)
+		kunit_skip(test, "no memory for a table");
+	stats_test_table_stats = s;
+	kunit_activate_static_stub(test, stats_alloc_names, stats_test_table_racing);
+	stats_test_fail(s, "late", FAIL_DUP_MOD_BECOMING);
+	kunit_deactivate_static_stub(test, stats_alloc_names);
+
+	/* stats_free() frees the winner; the loser was freed on the spot. */
+	KUNIT_EXPECT_PTR_EQ(test, rcu_access_pointer(s->names), stats_test_table_winner);
+	KUNIT_EXPECT_EQ(test, s->nr_tracked, 1);
+	e = stats_test_find(s, "late");
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, mod_fail_total(e), 1);
+	KUNIT_EXPECT_EQ(test, stats_test_get(s, MOD_STAT_UNTRACKED_DUPS), 0);
 }
 
 static const char dups_header[] =
@@ -952,31 +1002,47 @@ static void stats_test_merged(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, strstr(stats_test_render(test, s, PAGE_SIZE), "other"));
 }
 
-/* The name a load read is kept for merged loads only if a buffer was given. */
+/*
+ * The name of a load's module is kept for merged loads only if a buffer was
+ * given and the module was read: the module's own name, which the duplicate
+ * checks use, all MODULE_NAME_LEN bytes of it, listed cut to one less.
+ */
 static void stats_test_save_name(struct kunit *test)
 {
+	struct module *mod = kunit_kzalloc(test, sizeof(*mod), GFP_KERNEL);
+	struct mod_stats *s = stats_test_new(test, 16);
+	struct load_info info = { .name = "modinfo_name" };
+	char want[MODULE_NAME_LEN];
 	struct mod_stat_name name;
-	char long_name[MODULE_NAME_LEN + 8];
-	struct load_info info = { .name = "saved" };
+	struct mod_fail_load *e;
 
+	KUNIT_ASSERT_NOT_NULL(test, mod);
+	strscpy(mod->name, "saved");
+	/* No buffer: nothing to do. */
 	mod_stat_save_name(&info);
 	memset(name.name, 'x', sizeof(name.name));
 	mod_stat_want_name(&info, &name);
 	KUNIT_EXPECT_EQ(test, name.name[0], '\0');
 	KUNIT_EXPECT_PTR_EQ(test, info.stats_name, &name);
-	info.name = NULL;
+	/* The load failed before it found its module. */
 	mod_stat_save_name(&info);
 	KUNIT_EXPECT_EQ(test, name.name[0], '\0');
 	KUNIT_EXPECT_EQ(test, name.name[1], 'x');
-	info.name = "saved";
+	info.mod = mod;
 	mod_stat_save_name(&info);
 	KUNIT_EXPECT_STREQ(test, name.name, "saved");
 
-	memset(long_name, 'l', sizeof(long_name));
-	long_name[sizeof(long_name) - 1] = '\0';
-	info.name = long_name;
+	/* A name that fills the module's array has no NUL. */
+	memset(mod->name, 'l', sizeof(mod->name));
 	mod_stat_save_name(&info);
-	KUNIT_EXPECT_EQ(test, strlen(name.name), MODULE_NAME_LEN - 1);
+	KUNIT_EXPECT_EQ(test, memcmp(name.name, mod->name, sizeof(name.name)), 0);
+	stats_test_add_merged(s, name.name, 2);
+	memset(want, 'l', sizeof(want) - 1);
+	want[sizeof(want) - 1] = '\0';
+	e = stats_test_find(s, want);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&e->merged), 2);
+	KUNIT_EXPECT_EQ(test, s->nr_tracked, 1);
 }
 
 #define RACE_THREADS	4
@@ -1120,6 +1186,8 @@ struct stats_test_audit {
 	atomic_t unbalanced;
 	atomic64_t counted;
 	atomic64_t listed;
+	/* Successful loads counted. */
+	atomic64_t loaded;
 };
 
 static struct stats_test_audit *stats_test_audit_to;
@@ -1151,6 +1219,7 @@ static void stats_test_audit(struct mod_stats *s)
 		atomic_inc(&a->unbalanced);
 	atomic64_add(counted, &a->counted);
 	atomic64_add(listed, &a->listed);
+	atomic64_add(stats_test_get(s, MOD_STAT_MODCOUNT), &a->loaded);
 	stats_free(s);
 }
 
@@ -1181,7 +1250,8 @@ struct stats_reset_race {
 /*
  * A load that fails as a duplicate, as load_module() counts it: the name is
  * noted when the duplicate is caught, and everything is counted when the
- * load fails, in whatever window is live then.
+ * load fails, in whatever window is live then. Then a load that succeeds,
+ * counted inside plain RCU rather than SRCU.
  */
 static int stats_reset_writer(void *data)
 {
@@ -1203,6 +1273,7 @@ static int stats_reset_writer(void *data)
 			try_add_failed_module(name, FAIL_DUP_MOD_BECOMING, &info);
 			stats_hook_becoming(r->sp, &info, 0);
 		}
+		stats_hook_loaded(r->sp, 1, 0);
 		atomic64_inc(&r->writes);
 		if (!(i % 32))
 			cond_resched();
@@ -1305,6 +1376,7 @@ static void stats_test_reset_race(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&a->unbalanced), 0);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&a->counted), atomic64_read(&r->writes));
 	KUNIT_EXPECT_EQ(test, atomic64_read(&a->listed), atomic64_read(&r->writes));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&a->loaded), atomic64_read(&r->writes));
 	KUNIT_EXPECT_GE(test, atomic64_read(&r->writes), RESET_WRITERS * RESET_ROUNDS);
 }
 
@@ -1841,6 +1913,7 @@ static struct kunit_case module_stats_test_cases[] = {
 	KUNIT_CASE(stats_test_cap_race),
 	KUNIT_CASE(stats_test_alloc_failure),
 	KUNIT_CASE(stats_test_table),
+	KUNIT_CASE(stats_test_table_race),
 	KUNIT_CASE(stats_test_attribution),
 	KUNIT_CASE(stats_test_dups_file),
 	KUNIT_CASE(stats_test_merged),

@@ -766,9 +766,14 @@ FIXTURE(trace) {
 	struct mst m;
 };
 
-/* A module of the template renamed @name, written to @path. */
-static int make_module(struct mst *self, const char *name, const char *path,
-		       bool bad_vermagic)
+/* How make_module() breaks a copy: */
+enum {
+	BAD_VERMAGIC	= 1,	/* refused before layout: a foreign vermagic */
+	BAD_SYMBOL	= 2,	/* refused after layout: a symbol no kernel exports */
+};
+
+/* A module of the template renamed @name, broken as @bad says, at @path. */
+static int make_module(struct mst *self, const char *name, const char *path, int bad)
 {
 	size_t len = self->tmpl_len, sz, name_len = strlen(name);
 	unsigned char *buf = malloc(len), *sec, *p;
@@ -795,13 +800,21 @@ static int make_module(struct mst *self, const char *name, const char *path,
 	if (!p)
 		goto out;
 	p[0] = 'X';
-	if (bad_vermagic) {
+	if (bad & BAD_VERMAGIC) {
 		/* Past the release, which modversions ignore: "SMP" becomes "XMP". */
 		p = find_bytes(sec, sz, "vermagic=", 9);
 		p = p ? memchr(p, ' ', sec + sz - p) : NULL;
 		if (!p || p + 1 >= sec + sz || !p[1])
 			goto out;
 		p[1] = p[1] == 'X' ? 'Y' : 'X';
+	}
+	if (bad & BAD_SYMBOL) {
+		/* The template calls msleep(): it now needs msleeq(). */
+		sec = elf_section(buf, len, ".strtab", &sz);
+		p = sec ? find_bytes(sec, sz, "\0msleep\0", 8) : NULL;
+		if (!p)
+			goto out;
+		p[6] = 'q';
 	}
 	ret = write_file(path, buf, len);
 out:
@@ -1024,13 +1037,15 @@ static bool mst_setup(struct __test_metadata *_metadata, struct mst *self, bool 
 	self->stats = !statfs("/sys/kernel/debug", &fs) && fs.f_type == DEBUGFS_MAGIC &&
 		      stats_present();
 	if (need_stats && (statfs("/sys/kernel/debug", &fs) || fs.f_type != DEBUGFS_MAGIC))
-		SKIP(return false, "no debugfs at /sys/kernel/debug (CONFIG_DEBUG_FS, or mount it)");
+		SKIP(return false,
+		     "no debugfs at /sys/kernel/debug (CONFIG_DEBUG_FS, or mount it)");
 	if (need_stats && !self->stats)
 		SKIP(return false, "no " STATS_DIR "/stats: CONFIG_MODULE_STATS=n");
 	text = read_file("/sys/module/module/parameters/sig_enforce", 64, NULL);
 	if (text && text[0] == 'Y') {
 		free(text);
-		SKIP(return false, "module signatures are enforced: the test's modules are not signed");
+		SKIP(return false,
+		     "module signatures are enforced: the test's modules are not signed");
 	}
 	free(text);
 	text = read_file("/sys/kernel/security/lockdown", 256, NULL);
@@ -1050,8 +1065,8 @@ static bool mst_setup(struct __test_metadata *_metadata, struct mst *self, bool 
 	self->tmpl = (unsigned char *)read_file(path, 65536, &self->tmpl_len);
 	/* lib.mk builds no module without the kernel's build tree, KDIR. */
 	if (!self->tmpl)
-		SKIP(return false, "no %.200s: build the test with KDIR= the build tree of this kernel",
-		     path);
+		SKIP(return false,
+		     "no %.200s: build the test with KDIR= the build tree of this kernel", path);
 	ASSERT_NE(NULL, elf_section(self->tmpl, self->tmpl_len, ".modinfo", &len))
 		TH_LOG("%s is not a module", path);
 
@@ -1125,7 +1140,7 @@ static int module_file(struct mst *self, const char *name, const char *file,
 	unload(name);
 	if (remember(self, name))
 		return -1;
-	return make_module(self, name, path, false);
+	return make_module(self, name, path, 0);
 }
 
 #define NO_RACE	"one CPU online: loads cannot race"
@@ -1316,13 +1331,28 @@ TEST_F(stats, wrong_vermagic)
 	snprintf(path, sizeof(path), "%s/vermagic.ko", self->m.dir);
 	unload("mst_vermagic");
 	remember(&self->m, "mst_vermagic");
-	ASSERT_EQ(0, make_module(&self->m, "mst_vermagic", path, true));
+	ASSERT_EQ(0, make_module(&self->m, "mst_vermagic", path, BAD_VERMAGIC));
 	load_bad(_metadata, path, ENOEXEC, C_FAILED_BECOMING, C_BECOMING_BYTES,
 		 file_size(path));
 	read_dups(&d);
 	EXPECT_STREQ("", d.problem);
 	EXPECT_EQ(-1, dup_index(&d, "mst_vermagic"));
 	free_dups(&d);
+}
+
+/*
+ * A module that needs a symbol no kernel exports: it fails after layout,
+ * having wasted its copy and its final allocation, and it is no duplicate.
+ */
+TEST_F(stats, unknown_symbol)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/symbol.ko", self->m.dir);
+	unload("mst_symbol");
+	remember(&self->m, "mst_symbol");
+	ASSERT_EQ(0, make_module(&self->m, "mst_symbol", path, BAD_SYMBOL));
+	load_bad(_metadata, path, ENOENT, C_FAILED_LOAD, C_LOAD_BYTES, 2 * file_size(path));
 }
 
 /* An empty file: a failed read, and no byte was allocated. */
@@ -1920,10 +1950,13 @@ static int parse_trace(char *text, struct event *ev, int max, char *why, size_t 
  */
 TEST_F(trace, module_load_fail)
 {
-	char seq[PATH_MAX], bad[PATH_MAX], xz[PATH_MAX], buf[4096], *text, why[128] = "";
+	char seq[PATH_MAX], bad[PATH_MAX], xz[PATH_MAX], sym[PATH_MAX], xzdup[PATH_MAX + 4];
+	char buf[4096], *text, why[128] = "";
+	int n, i, j, nwant, err_xz = 0, err_xzdup = 0, err_bad, err_dup, err_fault, err_sym;
+	int stages[4] = { };
 	struct counters a, b;
 	struct event ev[16];
-	int n, i, err_xz = 0, err_bad, err_dup, err_fault, stages[4] = { };
+	bool xz_loads;
 	unsigned long long bytes[4] = { };
 	static const char *const stage_names[] = { "kread", "decompress", "becoming", "load" };
 	static const int counts[4][2] = {
@@ -1945,6 +1978,10 @@ TEST_F(trace, module_load_fail)
 	ASSERT_EQ(0, write_str(EVENT_DIR "/enable", "1"));
 
 	ASSERT_EQ(0, module_file(&self->m, "mst_trace", "trace.ko", seq, sizeof(seq)));
+	snprintf(sym, sizeof(sym), "%s/tracesym.ko", self->m.dir);
+	unload("mst_tracesym");
+	ASSERT_EQ(0, remember(&self->m, "mst_tracesym"));
+	ASSERT_EQ(0, make_module(&self->m, "mst_tracesym", sym, BAD_SYMBOL));
 	memset(buf, 'E', sizeof(buf));
 	snprintf(bad, sizeof(bad), "%s/badelf.ko", self->m.dir);
 	ASSERT_EQ(0, write_file(bad, buf, sizeof(buf)));
@@ -1958,6 +1995,9 @@ TEST_F(trace, module_load_fail)
 		ASSERT_NE(NULL, text);
 		ASSERT_EQ(0, write_file(xz, text, file_size(xz) / 2));
 		free(text);
+		/* And a whole one of the module the case loads first. */
+		ASSERT_EQ(0, make_xz(seq));
+		snprintf(xzdup, sizeof(xzdup), "%s.xz", seq);
 	}
 
 	if (self->m.stats)
@@ -1966,8 +2006,11 @@ TEST_F(trace, module_load_fail)
 	err_dup = load_file(seq, "");
 	err_bad = load_file(bad, "");
 	err_fault = syscall(__NR_init_module, p, 12345, "") ? errno : 0;
-	if (self->m.have_xz)
+	err_sym = load_file(sym, "");
+	if (self->m.have_xz) {
 		err_xz = load_file(xz, "");
+		err_xzdup = load_file(xzdup, "");
+	}
 	if (self->m.stats)
 		read_counters(&b);
 	write_str(EVENT_DIR "/enable", "0");
@@ -1984,9 +2027,35 @@ TEST_F(trace, module_load_fail)
 	EXPECT_EQ(EEXIST, err_dup);
 	EXPECT_EQ(ENOEXEC, err_bad);
 	EXPECT_EQ(EFAULT, err_fault);
-	if (self->m.have_xz)
+	EXPECT_EQ(ENOENT, err_sym);
+	/* A kernel that cannot decompress refuses both before reading. */
+	xz_loads = self->m.have_xz && err_xz != EOPNOTSUPP;
+	if (xz_loads) {
 		EXPECT_EQ(EINVAL, err_xz);
-	EXPECT_EQ(self->m.have_xz ? 4 : 3, n);
+		EXPECT_EQ(EEXIST, err_xzdup);
+	} else if (self->m.have_xz) {
+		EXPECT_EQ(EOPNOTSUPP, err_xzdup);
+		TH_LOG("no xz decompression in the kernel: no compressed load to trace");
+	}
+
+	/* The event each failed load must fire, once, in this order of checks. */
+	struct {
+		const char *name, *stage;
+		int err;
+		long long wasted;
+		int seen;
+	} want[] = {
+		{ "mst_trace", "becoming", -err_dup, file_size(seq) },
+		{ "", "becoming", -err_bad, sizeof(buf) },
+		{ "", "kread", -err_fault, 12345 },
+		{ "mst_tracesym", "load", -err_sym, 2 * file_size(sym) },
+		/* The compressed file is wasted too. */
+		{ "", "decompress", -err_xz, xz_loads ? file_size(xz) : 0 },
+		{ "mst_trace", "becoming", -err_xzdup,
+		  xz_loads ? file_size(seq) + file_size(xzdup) : 0 },
+	};
+	nwant = xz_loads ? 6 : 4;
+	EXPECT_EQ(nwant, n);
 	for (i = 0; i < n; i++) {
 		int s;
 
@@ -1998,24 +2067,20 @@ TEST_F(trace, module_load_fail)
 		bytes[s] += ev[i].wasted;
 		EXPECT_EQ(getpid(), ev[i].pid);
 		EXPECT_TRUE(ev[i].syscall) TH_LOG("event %d: no init_module in its stack", i);
-		if (!strcmp(ev[i].name, "mst_trace")) {
-			EXPECT_STREQ("becoming", ev[i].stage);
-			EXPECT_EQ(-err_dup, ev[i].err);
-			EXPECT_EQ(file_size(seq), ev[i].wasted);
-		} else if (s == 0) {
-			EXPECT_STREQ("", ev[i].name);
-			EXPECT_EQ(-err_fault, ev[i].err);
-			EXPECT_EQ(12345, ev[i].wasted);
-		} else if (s == 1) {
-			EXPECT_EQ(-err_xz, ev[i].err);
-			EXPECT_EQ(file_size(xz), ev[i].wasted);
-		} else {
-			EXPECT_STREQ("becoming", ev[i].stage);
-			EXPECT_STREQ("", ev[i].name);
-			EXPECT_EQ(-err_bad, ev[i].err);
-			EXPECT_EQ(sizeof(buf), ev[i].wasted);
-		}
+		for (j = 0; j < nwant; j++)
+			if (!want[j].seen && !strcmp(want[j].name, ev[i].name) &&
+			    !strcmp(want[j].stage, ev[i].stage) && want[j].err == ev[i].err &&
+			    want[j].wasted == (long long)ev[i].wasted)
+				break;
+		EXPECT_LT(j, nwant) TH_LOG("unexpected event: name=%s stage=%s wasted=%llu err=%d",
+					   ev[i].name, ev[i].stage, ev[i].wasted, ev[i].err);
+		if (j < nwant)
+			want[j].seen++;
 	}
+	for (j = 0; j < nwant; j++)
+		EXPECT_EQ(1, want[j].seen)
+			TH_LOG("no event name=%s stage=%s wasted=%lld err=%d", want[j].name,
+			       want[j].stage, want[j].wasted, want[j].err);
 	/* As many events and bytes per stage as the counters took. */
 	if (!self->m.stats) {
 		TH_LOG("no statistics to compare the events with: CONFIG_MODULE_STATS=n");
@@ -2055,6 +2120,9 @@ TEST_F(stats, reset_window)
 	long long size;
 	int i, fd;
 
+	/* What the running kernel counted since boot is lost: only on request. */
+	if (!getenv("MOD_STATS_RESET") || strcmp(getenv("MOD_STATS_RESET"), "1"))
+		SKIP(return, "resets the running kernel's statistics; run with MOD_STATS_RESET=1");
 	ASSERT_EQ(0, module_file(&self->m, "mst_reset", "reset.ko", path, sizeof(path)));
 	size = file_size(path);
 	ASSERT_EQ(0, load_file(path, ""));
