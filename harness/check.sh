@@ -52,6 +52,12 @@ while read -r p _; do
 	checkpatch_patch "patches/$p" "$TOP/patches/$p"
 done <patches/series
 
+# Each mutation of make mutate must still find the code it changes, or
+# make mutate would stop at it (or, before, test nothing).
+python3 "$TOP/harness/mutations.py" check "$TOP" "$tree" | while read -r status name rest; do
+	result check "$status" "$name" "${rest#-- }"
+done
+
 stage 2/5 "kernel-doc -none -Wall"
 for f in "${cfiles[@]}"; do
 	case $f in kernel/*|include/*|lib/*) ;; *) continue ;; esac

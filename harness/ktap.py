@@ -25,6 +25,7 @@ import re
 import sys
 
 CASE = re.compile(r"^TEST_F(?:_TIMEOUT)?\(\s*(\w+)\s*,\s*(\w+)", re.M)
+FIXTURE = re.compile(r"^FIXTURE\(\s*(\w+)\s*\)", re.M)
 RESULT = re.compile(r"^(ok|not ok) (\d+) ([\w.]+)(?: # (SKIP|XFAIL)\b ?(.*))?$")
 TOTALS = re.compile(r"^# Totals: pass:(\d+) fail:(\d+) xfail:(\d+) xpass:(\d+) "
                     r"skip:(\d+) error:(\d+)$")
@@ -65,7 +66,12 @@ def read_blocks(path):
 
 
 def expected_cases(source):
-    return [f"{fixture}.{case}" for fixture, case in CASE.findall(open(source).read())]
+    """The cases, in the order kselftest_harness.h runs them: fixture by
+    fixture, as the fixtures are declared, each one's in source order."""
+    text = open(source).read()
+    cases = CASE.findall(text)
+    fixtures = list(dict.fromkeys(FIXTURE.findall(text) + [f for f, _ in cases]))
+    return [f"{f}.{c}" for f in fixtures for fx, c in cases if fx == f]
 
 
 def read_tap(text):

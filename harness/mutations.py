@@ -4,6 +4,7 @@
 
 Usage: mutations.py list
        mutations.py file NAME          (the file the mutation edits)
+       mutations.py check PROJECT TREE (each mutation still fits the code)
        mutations.py apply NAME TREE    (edits the mutation's file in TREE)
 
 Each mutation is a list of literal replacements, each of which must match
@@ -180,7 +181,7 @@ MUTATIONS = [
         "what": "the counter lines are moved through the buffer's tail without checking "
                 "that it has room for them",
         "kernels": "um",
-        "edits": [("\tif (m->size - m->count < head) {\n\t\tm->count = m->size;\n\t\treturn;\n\t}\n", "")],
+        "edits": [("\tif (m->size - m->count < head) {\n\t\tseq_commit(m, -1);\n\t\treturn;\n\t}\n", "")],
     },
     {
         "name": "no-room-to-move",
@@ -263,12 +264,15 @@ MUTATIONS = [
                    "\tsrcu_read_unlock(&mod_stats_srcu, idx);\n\trender(s, m);\n")],
     },
     {
-        "name": "name-copy-unbounded",
-        "caught_by": ['um:kernel-log:__fortify_report'],
-        "what": "the name kept for merged loads is copied with memcpy(), unterminated",
+        "name": "merged-name-from-modinfo",
+        "caught_by": ['um:stats_test_save_name'],
+        "what": "merged loads are listed under modinfo's name, not the one the duplicate checks use",
         "kernels": "um",
-        "edits": [("\t\tstrscpy(info->stats_name->name, info->name, sizeof(info->stats_name->name));\n",
-                   "\t\tmemcpy(info->stats_name->name, info->name, sizeof(info->stats_name->name));\n")],
+        "file": INTERNAL,
+        "edits": [("\tif (info->stats_name && info->mod)\n"
+                   "\t\tmemcpy(info->stats_name->name, info->mod->name, sizeof(info->stats_name->name));\n",
+                   "\tif (info->stats_name && info->name)\n"
+                   "\t\tstrscpy(info->stats_name->name, info->name, sizeof(info->stats_name->name));\n")],
     },
     {
         "name": "read-iter-only",
@@ -381,6 +385,27 @@ def main(argv):
                 sys.exit(f"mutations.py: {m['name']} names no check that must catch it")
             print(f"{m['name']}\t{m['kernels']}\t{m['what']}\t{'|'.join(m['caught_by'])}")
         return 0
+    if len(argv) == 4 and argv[1] == "check":
+        # The file is the project's own if it has it, else the tree's (the
+        # files only the series makes); each edit must match exactly once.
+        bad = 0
+        for m in MUTATIONS:
+            f = m.get("file", STATS)
+            path = os.path.join(argv[2], f)
+            if not os.path.exists(path):
+                path = os.path.join(argv[3], f)
+            try:
+                text = open(path).read()
+                counts = [text.count(old) for old, _ in m["edits"]]
+            except OSError as e:
+                counts = [str(e)]
+            if all(n == 1 for n in counts):
+                print(f"PASS mutation-fits:{m['name']}")
+            else:
+                bad = 1
+                print(f"FAIL mutation-fits:{m['name']} -- the code to change occurs {counts} "
+                      f"times in {path}, not once each")
+        return bad
     if len(argv) == 3 and argv[1] == "file":
         found = [m for m in MUTATIONS if m["name"] == argv[2]]
         if not found:

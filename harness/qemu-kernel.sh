@@ -39,13 +39,19 @@ if [ "$(cat "$out/.fragment" 2>/dev/null)" != "$want" ] || [ ! -f "$out/.config"
 	kmake -s tinyconfig >/dev/null
 	"$tree/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${frags[@]}" >/dev/null
 	kmake -s olddefconfig >/dev/null
-	missing=$(cat "${frags[@]}" | grep -E '^CONFIG_[A-Z0-9_]+=' | while read -r line; do
-		grep -qxF "$line" "$out/.config" || printf '%s ' "$line"
-	done)
-	[ -z "$missing" ] || die "kernel config lacks $missing(check $frag against the tree's Kconfig)"
-	if [ -n "${QEMU_NOSTATS:-}" ] && grep -q '^CONFIG_MODULE_STATS=y' "$out/.config"; then
-		die "the kernel without statistics has CONFIG_MODULE_STATS=y"
-	fi
+	# Each option as the last fragment that names it wants it: set to
+	# its value, or not set at all.
+	missing=$(cat "${frags[@]}" | sed -n -e 's/^\(CONFIG_[A-Z0-9_]*\)=\(.*\)/\1 \2/p' \
+			-e 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1 n/p' |
+		awk '{ v[$1] = $2 } END { for (o in v) print o, v[o] }' | sort |
+		while read -r opt val; do
+			if [ "$val" = n ]; then
+				grep -q "^$opt=" "$out/.config" && printf '%s ' "$opt=n"
+			else
+				grep -qxF "$opt=$val" "$out/.config" || printf '%s ' "$opt=$val"
+			fi
+		done)
+	[ -z "$missing" ] || die "kernel config lacks $missing(check ${frags[*]} against the tree's Kconfig)"
 	echo "$want" >"$out/.fragment"
 fi
 
