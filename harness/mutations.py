@@ -19,6 +19,7 @@ import sys
 STATS = "kernel/module/stats.c"
 SUITE = "kernel/module/tests/stats_kunit.c"
 INTERNAL = "kernel/module/internal.h"
+MAIN = "kernel/module/main.c"
 
 # "edits" is a list of (old, new) literal replacements, each of which must
 # match exactly once; "file" is the file they apply to (default: stats.c).
@@ -357,6 +358,23 @@ MUTATIONS = [
                    "\trcu_assign_pointer(s->names, kvcalloc(MOD_STATS_HASH_SIZE,\n"
                    "\t\t\t\t\t\t  sizeof(struct hlist_head), GFP_KERNEL));\n"
                    "\ts->max_tracked = max_tracked;\n")],
+    },
+    {
+        "name": "load-bytes-once",
+        "caught_by": ['e2e:stats.unknown_symbol'],
+        "what": "a load that failed after layout counts its copy only, not the final allocation",
+        "kernels": "e2e",
+        "edits": [("\t\t\t  load_info_wasted(info, flags, true));\n",
+                   "\t\t\t  load_info_wasted(info, flags, false));\n")],
+    },
+    {
+        "name": "load-event-bytes-once",
+        "caught_by": ['e2e:trace.module_load_fail'],
+        "what": "the event of a load that failed after layout reports its copy only",
+        "kernels": "e2e",
+        "file": MAIN,
+        "edits": [("\t\t\t       load_info_wasted(info, flags, true), err);\n",
+                   "\t\t\t       load_info_wasted(info, flags, false), err);\n")],
     },
     {
         "name": "table-replaced",
